@@ -1,0 +1,252 @@
+/**
+ * Configuration is read once (CONVENTIONS item 9): environment → typed values with defaults → a frozen
+ * object. Unknown `STREAMDESK_*` keys are rejected, so a typo cannot silently fall back to a default.
+ * Each module receives only its slice (`config.stack`, `config.kafka`, ...).
+ *
+ * This module reads no environment itself: `loadConfig(env)` is given one, which keeps it pure and
+ * testable. The CLI passes `process.env` (after loading `.env` when present).
+ */
+import { StreamdeskError } from '../errors.ts';
+
+type Parser<T> = (raw: string, key: string) => T;
+
+interface KeySpec<T> {
+  readonly parse: Parser<T>;
+  readonly default: T | ((env: Partial<ParsedBase>) => T);
+  readonly description: string;
+}
+
+const port: Parser<number> = (raw, key) => {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) {
+    throw new StreamdeskError('CONFIG_INVALID', `${key} must be a TCP port (1-65535), got "${raw}"`);
+  }
+  return n;
+};
+
+const text: Parser<string> = (raw, key) => {
+  if (raw.trim() === '') throw new StreamdeskError('CONFIG_INVALID', `${key} must not be empty`);
+  return raw.trim();
+};
+
+const heap: Parser<string> = (raw, key) => {
+  if (!/^\d+[mMgG]$/.test(raw)) {
+    throw new StreamdeskError(
+      'CONFIG_INVALID',
+      `${key} must be a JVM heap size such as 512m or 1g, got "${raw}"`,
+    );
+  }
+  return raw;
+};
+
+const logLevel: Parser<LogLevel> = (raw, key) => {
+  const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+  const found = levels.find((l) => l === raw.toLowerCase());
+  if (!found) throw new StreamdeskError('CONFIG_INVALID', `${key} must be one of ${levels.join(', ')}`);
+  return found;
+};
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+interface ParsedBase {
+  STREAMDESK_STACK_DIR: string;
+  STREAMDESK_JAVA_HOME: string;
+  STREAMDESK_KAFKA_PORT: number;
+  STREAMDESK_KAFKA_CONTROLLER_PORT: number;
+  STREAMDESK_KAFKA_HEAP: string;
+  STREAMDESK_REGISTRY_PORT: number;
+  STREAMDESK_REGISTRY_MANAGEMENT_PORT: number;
+  STREAMDESK_REGISTRY_HEAP: string;
+  STREAMDESK_REGISTRY_DATABASE: string;
+  STREAMDESK_REDIS_PORT: number;
+  STREAMDESK_POSTGRES_PORT: number;
+  STREAMDESK_POSTGRES_USER: string;
+  STREAMDESK_POSTGRES_DATABASE: string;
+  STREAMDESK_KAFKA_BROKERS: string;
+  STREAMDESK_REGISTRY_URL: string;
+  STREAMDESK_REDIS_URL: string;
+  STREAMDESK_DATABASE_URL: string;
+  STREAMDESK_LOG_LEVEL: LogLevel;
+}
+
+/**
+ * Every key streamdesk reads. Client addresses default to the local stack's ports, so a single
+ * `STREAMDESK_KAFKA_PORT=19092` moves both the broker and its clients.
+ */
+export const CONFIG_KEYS: { readonly [K in keyof ParsedBase]: KeySpec<ParsedBase[K]> } = {
+  STREAMDESK_STACK_DIR: {
+    parse: text,
+    default: '.stack',
+    description: 'Directory (relative to the project root or absolute) for local stack data, pids and logs.',
+  },
+  STREAMDESK_JAVA_HOME: {
+    parse: text,
+    default: '',
+    description: 'JDK to prefer for the local stack (else JAVA_HOME, java on PATH, /usr/lib/jvm/*).',
+  },
+  STREAMDESK_KAFKA_PORT: { parse: port, default: 9092, description: 'Local Kafka broker listener port.' },
+  STREAMDESK_KAFKA_CONTROLLER_PORT: {
+    parse: port,
+    default: 9093,
+    description: 'Local KRaft controller listener port.',
+  },
+  STREAMDESK_KAFKA_HEAP: { parse: heap, default: '1g', description: 'Maximum JVM heap of the local broker.' },
+  STREAMDESK_REGISTRY_PORT: {
+    parse: port,
+    default: 8081,
+    description: 'Local Schema Registry (Apicurio) HTTP port.',
+  },
+  STREAMDESK_REGISTRY_MANAGEMENT_PORT: {
+    parse: port,
+    default: 8091,
+    description: "Local Apicurio management (health/metrics) port, Quarkus's 9000 moved out of the way.",
+  },
+  STREAMDESK_REGISTRY_HEAP: {
+    parse: heap,
+    default: '512m',
+    description: 'Maximum JVM heap of the local registry.',
+  },
+  STREAMDESK_REGISTRY_DATABASE: {
+    parse: text,
+    default: 'streamdesk_registry',
+    description: 'PostgreSQL database in which the local registry stores schemas (survives restarts).',
+  },
+  STREAMDESK_REDIS_PORT: {
+    parse: port,
+    default: 6379,
+    description: 'Redis port (used if running, else started).',
+  },
+  STREAMDESK_POSTGRES_PORT: {
+    parse: port,
+    default: 5432,
+    description: 'PostgreSQL port (used if running, else started).',
+  },
+  STREAMDESK_POSTGRES_USER: {
+    parse: text,
+    default: 'postgres',
+    description: 'PostgreSQL user (trust auth locally).',
+  },
+  STREAMDESK_POSTGRES_DATABASE: {
+    parse: text,
+    default: 'streamdesk',
+    description: 'PostgreSQL database of the streamdesk services; created by `stack up` if missing.',
+  },
+  STREAMDESK_KAFKA_BROKERS: {
+    parse: text,
+    default: (e) => `127.0.0.1:${e.STREAMDESK_KAFKA_PORT}`,
+    description: 'Comma-separated Kafka bootstrap servers for clients (default: the local broker).',
+  },
+  STREAMDESK_REGISTRY_URL: {
+    parse: text,
+    default: (e) => `http://127.0.0.1:${e.STREAMDESK_REGISTRY_PORT}/apis/ccompat/v7`,
+    description: 'Confluent-compatible Schema Registry base URL for clients (default: the local registry).',
+  },
+  STREAMDESK_REDIS_URL: {
+    parse: text,
+    default: (e) => `redis://127.0.0.1:${e.STREAMDESK_REDIS_PORT}`,
+    description: 'Redis URL for clients (default: the local Redis).',
+  },
+  STREAMDESK_DATABASE_URL: {
+    parse: text,
+    default: (e) =>
+      `postgres://${e.STREAMDESK_POSTGRES_USER}@127.0.0.1:${e.STREAMDESK_POSTGRES_PORT}/${e.STREAMDESK_POSTGRES_DATABASE}`,
+    description: 'PostgreSQL URL for the services (default: the local database).',
+  },
+  STREAMDESK_LOG_LEVEL: {
+    parse: logLevel,
+    default: 'info',
+    description: 'Log level: fatal, error, warn, info, debug, trace or silent.',
+  },
+};
+
+export interface StackConfig {
+  readonly dir: string;
+  readonly javaHome: string | undefined;
+  readonly kafka: { readonly port: number; readonly controllerPort: number; readonly heap: string };
+  readonly registry: {
+    readonly port: number;
+    readonly managementPort: number;
+    readonly heap: string;
+    readonly database: string;
+  };
+  readonly redis: { readonly port: number };
+  readonly postgres: { readonly port: number; readonly user: string; readonly database: string };
+}
+
+export interface Config {
+  readonly stack: StackConfig;
+  readonly kafka: { readonly brokers: readonly string[] };
+  readonly registry: { readonly url: string };
+  readonly redis: { readonly url: string };
+  readonly database: { readonly url: string };
+  readonly logLevel: LogLevel;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** Parse and validate `env` into a frozen Config. Throws SD_ERR_CONFIG_INVALID naming the key. */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>, rootDir: string): Config {
+  const known = new Set(Object.keys(CONFIG_KEYS));
+  const unknown = Object.keys(env).filter((k) => k.startsWith('STREAMDESK_') && !known.has(k));
+  if (unknown.length > 0) {
+    throw new StreamdeskError(
+      'CONFIG_INVALID',
+      `unknown configuration key(s): ${unknown.join(', ')} (see .env.example for the keys streamdesk reads)`,
+    );
+  }
+  const parsed: Partial<Record<keyof ParsedBase, unknown>> = {};
+  // Keys are declared so that derived defaults come after what they derive from.
+  for (const [key, spec] of Object.entries(CONFIG_KEYS) as [keyof ParsedBase, KeySpec<unknown>][]) {
+    const raw = env[key];
+    if (raw !== undefined && raw !== '') {
+      parsed[key] = spec.parse(raw, key);
+    } else {
+      parsed[key] =
+        typeof spec.default === 'function'
+          ? (spec.default as (e: Partial<ParsedBase>) => unknown)(parsed as Partial<ParsedBase>)
+          : spec.default;
+    }
+  }
+  const p = parsed as ParsedBase;
+  const stackDir = p.STREAMDESK_STACK_DIR.startsWith('/')
+    ? p.STREAMDESK_STACK_DIR
+    : `${rootDir}/${p.STREAMDESK_STACK_DIR}`;
+  return deepFreeze({
+    stack: {
+      dir: stackDir,
+      javaHome: p.STREAMDESK_JAVA_HOME === '' ? undefined : p.STREAMDESK_JAVA_HOME,
+      kafka: {
+        port: p.STREAMDESK_KAFKA_PORT,
+        controllerPort: p.STREAMDESK_KAFKA_CONTROLLER_PORT,
+        heap: p.STREAMDESK_KAFKA_HEAP,
+      },
+      registry: {
+        port: p.STREAMDESK_REGISTRY_PORT,
+        managementPort: p.STREAMDESK_REGISTRY_MANAGEMENT_PORT,
+        heap: p.STREAMDESK_REGISTRY_HEAP,
+        database: p.STREAMDESK_REGISTRY_DATABASE,
+      },
+      redis: { port: p.STREAMDESK_REDIS_PORT },
+      postgres: {
+        port: p.STREAMDESK_POSTGRES_PORT,
+        user: p.STREAMDESK_POSTGRES_USER,
+        database: p.STREAMDESK_POSTGRES_DATABASE,
+      },
+    },
+    kafka: {
+      brokers: p.STREAMDESK_KAFKA_BROKERS.split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    },
+    registry: { url: p.STREAMDESK_REGISTRY_URL.replace(/\/+$/, '') },
+    redis: { url: p.STREAMDESK_REDIS_URL },
+    database: { url: p.STREAMDESK_DATABASE_URL },
+    logLevel: p.STREAMDESK_LOG_LEVEL,
+  });
+}

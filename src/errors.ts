@@ -1,0 +1,109 @@
+/**
+ * The one error catalogue (CONVENTIONS item 4). Every error streamdesk raises on purpose carries a
+ * stable code from here, whether it may be retried, and the HTTP status where one applies.
+ *
+ * Messages are split in two: `message` is safe to log and to show (no customer text, no addresses,
+ * no phone numbers); `detail` may hold sensitive context for a debugger and is never logged
+ * (CONVENTIONS item 5).
+ */
+
+export interface ErrorSpec {
+  readonly code: `SD_ERR_${string}`;
+  readonly retriable: boolean;
+  readonly httpStatus?: number;
+  /** One line for docs/errors.md and `--help` output: what happened and what to do. */
+  readonly description: string;
+}
+
+export const ERRORS = {
+  CONFIG_INVALID: {
+    code: 'SD_ERR_CONFIG_INVALID',
+    retriable: false,
+    description: 'A configuration value (environment or .env) is malformed or unknown; fix the named key.',
+  },
+  CLI_USAGE: {
+    code: 'SD_ERR_CLI_USAGE',
+    retriable: false,
+    description: 'The command line is not valid: unknown command or option, or a missing argument.',
+  },
+  STACK_JAVA_MISSING: {
+    code: 'SD_ERR_STACK_JAVA_MISSING',
+    retriable: false,
+    description: 'No Java runtime of the required version was found; install it or set STREAMDESK_JAVA_HOME.',
+  },
+  STACK_MAVEN_MISSING: {
+    code: 'SD_ERR_STACK_MAVEN_MISSING',
+    retriable: false,
+    description: 'Apache Maven (mvn) is not on PATH; it is needed once to fetch the Kafka and registry jars.',
+  },
+  STACK_MAVEN_RESOLVE_FAILED: {
+    code: 'SD_ERR_STACK_MAVEN_RESOLVE_FAILED',
+    retriable: true,
+    description: 'Maven could not resolve the pinned artifacts (network, repository or version problem).',
+  },
+  STACK_PORT_TAKEN: {
+    code: 'SD_ERR_STACK_PORT_TAKEN',
+    retriable: false,
+    description: 'A port the stack needs is used by another program; stop it or configure another port.',
+  },
+  STACK_SERVICE_DIED: {
+    code: 'SD_ERR_STACK_SERVICE_DIED',
+    retriable: false,
+    description: 'A stack service exited while starting; the last lines of its log are shown.',
+  },
+  STACK_READY_TIMEOUT: {
+    code: 'SD_ERR_STACK_READY_TIMEOUT',
+    retriable: true,
+    description: 'A stack service did not become ready in time; see its log under .stack/logs/.',
+  },
+  STACK_BINARY_MISSING: {
+    code: 'SD_ERR_STACK_BINARY_MISSING',
+    retriable: false,
+    description: 'A system binary the stack needs (redis-server, PostgreSQL) is not installed.',
+  },
+  STACK_BUSY: {
+    code: 'SD_ERR_STACK_BUSY',
+    retriable: true,
+    description: 'Another `stack up` or `stack down` is running on the same stack directory.',
+  },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorKey = keyof typeof ERRORS;
+
+export interface StreamdeskErrorOptions {
+  readonly cause?: unknown;
+  /** Sensitive context (never logged, never sent to a client). */
+  readonly detail?: unknown;
+}
+
+export class StreamdeskError extends Error {
+  readonly code: string;
+  readonly retriable: boolean;
+  readonly httpStatus: number | undefined;
+  readonly detail: unknown;
+
+  constructor(key: ErrorKey, message: string, options: StreamdeskErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    const spec: ErrorSpec = ERRORS[key];
+    this.name = 'StreamdeskError';
+    this.code = spec.code;
+    this.retriable = spec.retriable;
+    this.httpStatus = spec.httpStatus;
+    this.detail = options.detail;
+  }
+}
+
+export function isStreamdeskError(error: unknown): error is StreamdeskError {
+  return error instanceof StreamdeskError;
+}
+
+/** A log-safe description of any thrown value: code and safe message only, never `detail`. */
+export function safeErrorSummary(error: unknown): { code: string; message: string; retriable: boolean } {
+  if (isStreamdeskError(error)) {
+    return { code: error.code, message: error.message, retriable: error.retriable };
+  }
+  if (error instanceof Error) {
+    return { code: 'SD_ERR_UNEXPECTED', message: error.name, retriable: false };
+  }
+  return { code: 'SD_ERR_UNEXPECTED', message: typeof error, retriable: false };
+}

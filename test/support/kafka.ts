@@ -1,0 +1,58 @@
+import type { Admin, Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import { uniqueName } from './env.ts';
+
+export async function createTestTopic(admin: Admin, prefix: string, partitions = 1): Promise<string> {
+  const topic = uniqueName(prefix);
+  const created = await admin.createTopics({
+    topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
+    waitForLeaders: true,
+  });
+  if (!created) throw new Error(`topic ${topic} already existed`);
+  return topic;
+}
+
+export interface Received {
+  readonly partition: number;
+  readonly message: KafkaMessage;
+}
+
+/**
+ * Run `consumer` on `topic` from the beginning until `count` messages arrived (or `timeoutMs` passed),
+ * then stop it. Resolves with what arrived, so a test can assert on exactly-N as well as at-least-N.
+ */
+export async function consumeUntil(
+  consumer: Consumer,
+  topic: string,
+  count: number,
+  options: { timeoutMs?: number; settleMs?: number; autoCommit?: boolean } = {},
+): Promise<Received[]> {
+  const received: Received[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  let resolveDone!: () => void;
+  const done = new Promise<void>((r) => (resolveDone = r));
+  await consumer.run({
+    autoCommit: options.autoCommit ?? true,
+    eachMessage: async ({ partition, message }) => {
+      received.push({ partition, message });
+      if (received.length >= count) resolveDone();
+      return Promise.resolve();
+    },
+  });
+  const timeout = new Promise<void>((r) => setTimeout(r, options.timeoutMs ?? 20_000));
+  await Promise.race([done, timeout]);
+  // Wait a little longer: a duplicate, if any, would arrive right after the expected records.
+  if (options.settleMs) await new Promise((r) => setTimeout(r, options.settleMs));
+  await consumer.stop();
+  return received;
+}
+
+export function groupConsumer(kafka: Kafka, groupId: string, readUncommitted = false): Consumer {
+  return kafka.consumer({
+    groupId,
+    readUncommitted,
+    sessionTimeout: 10_000,
+    heartbeatInterval: 1000,
+    maxWaitTimeInMs: 200,
+  });
+}
