@@ -32,9 +32,10 @@ Redis and PostgreSQL are used where they already answer, else started from the i
 Readiness means real answers: a Kafka metadata request, a registry call, PING, SELECT 1.
 Data, pid files and logs live under STREAMDESK_STACK_DIR (default .stack/). Ports: see .env.example.`,
   async run(args, ctx) {
+    const names = services(args.positionals);
     const stack = stackOf(ctx);
     const started = Date.now();
-    await stack.up(services(args.positionals));
+    await stack.up(names);
     ctx.out(`stack ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     ctx.out('');
     ctx.out(formatStatusTable(await stack.status()));
@@ -48,7 +49,8 @@ const down: Command = {
   usage: ['stack down [service...]'],
   details: SERVICES_HELP,
   async run(args, ctx) {
-    await stackOf(ctx).down(services(args.positionals));
+    const names = services(args.positionals);
+    await stackOf(ctx).down(names);
     return 0;
   },
 };
@@ -100,8 +102,9 @@ const logs: Command = {
   async run(args, ctx) {
     const lines = Number(args.values['lines'] ?? '50');
     if (!Number.isInteger(lines) || lines < 0) throw usageError('--lines must be a non-negative integer');
+    const names = services(args.positionals);
     const stack = stackOf(ctx);
-    const files = services(args.positionals).map((name) => ({
+    const files = names.map((name) => ({
       name,
       file: stack.services.get(name)?.logFile ?? '',
     }));

@@ -133,7 +133,6 @@ export function createKafkaService(config: StackConfig, paths: StackPaths): Stac
   return processService({
     own,
     address: brokers[0] ?? '',
-    reuseExternal: false,
     // A controlled shutdown of a single KRaft node takes a few seconds.
     stopGraceMs: 30_000,
     version: () => Promise.resolve(kafkaVersion(paths.root)),

@@ -144,6 +144,14 @@ export function createPostgresService(config: StackConfig, paths: StackPaths): S
       if (identity) {
         chownSync(home, identity.uid, identity.gid);
         chownSync(socketDir, identity.uid, identity.gid);
+        // Every folder above the data directory must be searchable by the postgres user.
+        await execFileAsync('test', ['-w', home], identity).catch(() => {
+          throw new StreamdeskError(
+            'STACK_BINARY_MISSING',
+            `postgres: the postgres system user cannot reach ${home} (a parent folder is private, ` +
+              'e.g. /root). Set STREAMDESK_STACK_DIR to a folder it can reach, or run the machine PostgreSQL.',
+          );
+        });
       }
       if (!existsSync(`${dataDir}/PG_VERSION`)) {
         progress(`initialising a cluster in ${dataDir}`);
@@ -175,7 +183,6 @@ export function createPostgresService(config: StackConfig, paths: StackPaths): S
   return processService({
     own,
     address,
-    reuseExternal: true,
     stopGraceMs: 30_000,
     version: () => serverVersion(target),
     async afterUp(progress) {

@@ -92,7 +92,6 @@ export function createRedisService(config: StackConfig, paths: StackPaths): Stac
   return processService({
     own,
     address,
-    reuseExternal: true,
     stopGraceMs: 10_000,
     version: () => redisVersion(port),
   });

@@ -91,7 +91,6 @@ export function createRegistryService(config: StackConfig, paths: StackPaths): S
   return processService({
     own,
     address: `${baseUrl}/apis/ccompat/v7`,
-    reuseExternal: false,
     stopGraceMs: 20_000,
     async version() {
       try {

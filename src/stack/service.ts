@@ -148,8 +148,6 @@ export async function downOwnProcess(
 export interface ProcessServiceSpec {
   readonly own: OwnProcess;
   readonly address: string;
-  /** Use a server that already answers on the port instead of starting one (Redis, PostgreSQL). */
-  readonly reuseExternal: boolean;
   readonly stopGraceMs: number;
   /** The running server's version, or the pinned one; undefined when it cannot be told. */
   version(): Promise<string | undefined>;
@@ -157,7 +155,12 @@ export interface ProcessServiceSpec {
   afterUp?(progress: Progress): Promise<void>;
 }
 
-/** A StackService around one process this stack may own, built from its spec. */
+/**
+ * A StackService around one process this stack may own, built from its spec. A server that already
+ * answers the service's protocol on its port (the machine's PostgreSQL, another checkout's broker) is
+ * used as it is and reported as external; `down` leaves it alone. A port held by anything that does
+ * not answer the protocol is an error (SD_ERR_STACK_PORT_TAKEN).
+ */
 export function processService(spec: ProcessServiceSpec): StackService {
   const { own } = spec;
   return {
@@ -165,7 +168,7 @@ export function processService(spec: ProcessServiceSpec): StackService {
     logFile: own.logFile,
     async up(progress) {
       const outcome =
-        spec.reuseExternal && own.pidFile.live() === undefined && (await own.probe())
+        own.pidFile.live() === undefined && (await own.probe())
           ? 'external'
           : await upOwnProcess(own, progress);
       await spec.afterUp?.(progress);
@@ -173,7 +176,7 @@ export function processService(spec: ProcessServiceSpec): StackService {
     },
     async down(progress) {
       if (await downOwnProcess(own, progress, spec.stopGraceMs)) return 'stopped';
-      return spec.reuseExternal && (await own.probe()) ? 'external (left running)' : 'not running';
+      return (await own.probe()) ? 'external (left running)' : 'not running';
     },
     async status() {
       const pid = own.pidFile.live();
