@@ -11,4 +11,7 @@ if (major < 22 || (major === 22 && minor < 18) || major === 23) {
   process.exit(1);
 }
 const { main } = await import('../src/cli/main.ts');
-process.exitCode = await main(process.argv.slice(2));
+// Exit explicitly: a client library may keep a socket open (e.g. a probe of a port held by a program
+// that never answers), and a finished command must not hang on it. stdout/stderr are synchronous for
+// files and pipes on Linux, so nothing printed is lost.
+process.exit(await main(process.argv.slice(2)));

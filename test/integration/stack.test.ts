@@ -5,7 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { promisify } from 'node:util';
 import pg from 'pg';
@@ -205,7 +205,9 @@ describe('an isolated stack from cold: up, up again, down, failures', () => {
   });
 
   it('a port taken by another program: a clear error naming the port, exit code 1', async () => {
-    const squatter: Server = createServer();
+    // Accepts connections and never answers: not a Kafka broker.
+    const accepted: Socket[] = [];
+    const squatter: Server = createServer((socket) => accepted.push(socket));
     await new Promise<void>((r) => squatter.listen(ports['kafka'], '127.0.0.1', r));
     try {
       const result = await cli(['stack', 'up', 'kafka'], env);
@@ -213,6 +215,7 @@ describe('an isolated stack from cold: up, up again, down, failures', () => {
       expect(result.stderr).toContain('SD_ERR_STACK_PORT_TAKEN');
       expect(result.stderr).toContain(`127.0.0.1:${ports['kafka']}`);
     } finally {
+      for (const socket of accepted) socket.destroy();
       await new Promise<void>((r) => squatter.close(() => r()));
     }
   });
