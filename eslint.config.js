@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.stack/', 'coverage/', 'src/contracts/generated/'] },
+  { ignores: ['node_modules/', 'dist/', '.stack/', 'coverage/', 'scratch/', 'src/contracts/generated/'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

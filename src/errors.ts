@@ -66,6 +66,43 @@ export const ERRORS = {
     retriable: true,
     description: 'Another `stack up` or `stack down` is running on the same stack directory.',
   },
+  CATALOG_INVALID: {
+    code: 'SD_ERR_CATALOG_INVALID',
+    retriable: false,
+    description: 'schemas/catalog.yaml is malformed or inconsistent; the message names the key to fix.',
+  },
+  SCHEMA_INVALID: {
+    code: 'SD_ERR_SCHEMA_INVALID',
+    retriable: false,
+    description: 'An .avsc file does not parse as an Avro schema, or a field lacks its doc.',
+  },
+  SCHEMA_INCOMPATIBLE: {
+    code: 'SD_ERR_SCHEMA_INCOMPATIBLE',
+    retriable: false,
+    description:
+      'A schema change would break readers under its subject compatibility mode; see the explanation.',
+  },
+  REGISTRY_UNAVAILABLE: {
+    code: 'SD_ERR_REGISTRY_UNAVAILABLE',
+    retriable: true,
+    description: 'The Schema Registry did not answer or answered with an unexpected error.',
+  },
+  KAFKA_UNAVAILABLE: {
+    code: 'SD_ERR_KAFKA_UNAVAILABLE',
+    retriable: true,
+    description: 'The Kafka cluster did not answer (connection refused, timeout, no controller).',
+  },
+  TOPICS_REFUSED: {
+    code: 'SD_ERR_TOPICS_REFUSED',
+    retriable: false,
+    description:
+      'The topic plan has changes streamdesk will not make (shrinking partitions, changing replication); nothing was applied.',
+  },
+  GIT_REF_UNKNOWN: {
+    code: 'SD_ERR_GIT_REF_UNKNOWN',
+    retriable: false,
+    description: 'The git ref given to compare schemas against does not exist in this repository.',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorKey = keyof typeof ERRORS;
