@@ -8,13 +8,15 @@ import { loadConfig } from '../config/index.ts';
 import { isStreamdeskError } from '../errors.ts';
 import { PROJECT_ROOT } from '../paths.ts';
 import { dispatch, type Command } from './command.ts';
+import { schemasCommand } from './schemas.ts';
 import { stackCommand } from './stack.ts';
+import { topicsCommand } from './topics.ts';
 
 export const rootCommand: Command = {
   name: 'streamdesk',
   summary: 'event-streaming backbone for customer-support CRMs',
   usage: ['<command> [options]', '<command> --help'],
-  subcommands: [stackCommand],
+  subcommands: [stackCommand, topicsCommand, schemasCommand],
   details: 'Configuration comes from the environment and an optional .env file (keys: .env.example).',
 };
 

@@ -46,6 +46,13 @@ const logLevel: Parser<LogLevel> = (raw, key) => {
   return found;
 };
 
+const profile: Parser<'local' | 'production'> = (raw, key) => {
+  if (raw !== 'local' && raw !== 'production') {
+    throw new StreamdeskError('CONFIG_INVALID', `${key} must be local or production, got "${raw}"`);
+  }
+  return raw;
+};
+
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 interface ParsedBase {
@@ -67,6 +74,7 @@ interface ParsedBase {
   STREAMDESK_REDIS_URL: string;
   STREAMDESK_DATABASE_URL: string;
   STREAMDESK_LOG_LEVEL: LogLevel;
+  STREAMDESK_PROFILE: 'local' | 'production';
 }
 
 /**
@@ -157,6 +165,11 @@ export const CONFIG_KEYS: { readonly [K in keyof ParsedBase]: KeySpec<ParsedBase
     default: 'info',
     description: 'Log level: fatal, error, warn, info, debug, trace or silent.',
   },
+  STREAMDESK_PROFILE: {
+    parse: profile,
+    default: 'local',
+    description: 'Topic catalog profile (replication, min.insync.replicas): local or production.',
+  },
 };
 
 export interface StackConfig {
@@ -180,6 +193,7 @@ export interface Config {
   readonly redis: { readonly url: string };
   readonly database: { readonly url: string };
   readonly logLevel: LogLevel;
+  readonly profile: 'local' | 'production';
 }
 
 function deepFreeze<T>(value: T): T {
@@ -248,5 +262,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ro
     redis: { url: p.STREAMDESK_REDIS_URL },
     database: { url: p.STREAMDESK_DATABASE_URL },
     logLevel: p.STREAMDESK_LOG_LEVEL,
+    profile: p.STREAMDESK_PROFILE,
   });
 }

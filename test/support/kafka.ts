@@ -1,8 +1,24 @@
 import type { Admin, Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import { uniqueName } from './env.ts';
 
+const created = new Set<string>();
+
+/** Remember a topic this test file made, for `deleteTestTopics`. */
+export function trackTopic(topic: string): string {
+  created.add(topic);
+  return topic;
+}
+
+/** Delete every topic this test file created or tracked (tests clean up after themselves). */
+export async function deleteTestTopics(admin: Admin): Promise<void> {
+  const existing = new Set(await admin.listTopics());
+  const mine = [...created].filter((t) => existing.has(t));
+  if (mine.length > 0) await admin.deleteTopics({ topics: mine, timeout: 30_000 });
+  created.clear();
+}
+
 export async function createTestTopic(admin: Admin, prefix: string, partitions = 1): Promise<string> {
-  const topic = uniqueName(prefix);
+  const topic = trackTopic(uniqueName(prefix));
   const created = await admin.createTopics({
     topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
     waitForLeaders: true,

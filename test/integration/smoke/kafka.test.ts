@@ -13,7 +13,13 @@ import {
 } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testKafka, uniqueName } from '../../support/env.ts';
-import { consumeUntil, createTestTopic, groupConsumer } from '../../support/kafka.ts';
+import {
+  consumeUntil,
+  createTestTopic,
+  deleteTestTopics,
+  groupConsumer,
+  trackTopic,
+} from '../../support/kafka.ts';
 
 const kafka = testKafka('smoke-kafka');
 let admin: Admin;
@@ -24,6 +30,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await deleteTestTopics(admin);
   await admin.disconnect();
 });
 
@@ -132,7 +139,7 @@ describe('kafkajs against the local broker', () => {
   });
 
   it('creates topics and describes their configs', async () => {
-    const topic = uniqueName('admin');
+    const topic = trackTopic(uniqueName('admin'));
     await admin.createTopics({
       topics: [
         {
