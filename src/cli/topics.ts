@@ -1,6 +1,13 @@
 import { loadCatalog, PROFILES, type Profile } from '../contracts/catalog.ts';
+import { StreamdeskError } from '../errors.ts';
 import { withAdmin } from '../kafka/admin.ts';
-import { applyTopicPlan, formatTopicPlan, planTopics, refusals } from '../kafka/topics.ts';
+import {
+  applyTopicPlan,
+  formatTopicPlan,
+  planTopics,
+  refusals,
+  waitForConvergence,
+} from '../kafka/topics.ts';
 import { usageError, type CliContext, type Command, type OptionSpec, type ParsedArgs } from './command.ts';
 
 const options: Record<string, OptionSpec> = {
@@ -52,10 +59,12 @@ Config drift is corrected: the topic's overrides become exactly the catalog's.`,
       ctx.out(formatTopicPlan(before));
       if (before.actions.length === 0) return;
       await applyTopicPlan(admin, before, ctx.out);
-      const after = await planTopics(admin, catalog, profile);
+      const after = await waitForConvergence(admin, catalog, profile);
       if (after.actions.length > 0) {
-        ctx.err(`after apply the cluster still differs:\n${formatTopicPlan(after)}`);
-        throw usageError('apply did not converge');
+        throw new StreamdeskError(
+          'KAFKA_UNAVAILABLE',
+          `after apply the cluster still differs from the catalog:\n${formatTopicPlan(after)}`,
+        );
       }
       ctx.out(`applied: all ${after.unchanged.length} catalog topics are as declared`);
     });

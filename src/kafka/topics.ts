@@ -206,6 +206,25 @@ export async function applyTopicPlan(
   }
 }
 
+/**
+ * Plan again until the cluster shows no difference: KRaft applies config and partition changes
+ * through the metadata log, so a broker answers with the old state for a moment after an apply.
+ * Returns the last plan (empty when converged within `timeoutMs`).
+ */
+export async function waitForConvergence(
+  admin: Admin,
+  catalog: Catalog,
+  profile: Profile,
+  timeoutMs = 15_000,
+): Promise<TopicPlan> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const plan = await planTopics(admin, catalog, profile);
+    if (plan.actions.length === 0 || Date.now() > deadline) return plan;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 function formatConfigs(configs: Readonly<Record<string, string>>): string {
   return Object.entries(configs)
     .map(([k, v]) => `${k}=${v}`)

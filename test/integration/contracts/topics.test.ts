@@ -3,7 +3,13 @@ import type { Admin } from 'kafkajs';
 import kafkajs from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCatalog, type Catalog } from '../../../src/contracts/catalog.ts';
-import { applyTopicPlan, formatTopicPlan, planTopics } from '../../../src/kafka/topics.ts';
+import {
+  applyTopicPlan,
+  formatTopicPlan,
+  planTopics,
+  waitForConvergence,
+  type TopicPlan,
+} from '../../../src/kafka/topics.ts';
 import { PROJECT_ROOT } from '../../../src/paths.ts';
 import { isolatedCatalog } from '../../support/catalog.ts';
 import { testKafka } from '../../support/env.ts';
@@ -23,6 +29,16 @@ afterAll(async () => {
 
 const noop = (): void => undefined;
 
+/** KRaft shows a change made by hand after a moment: plan until the plan shows something. */
+async function planShowingChanges(catalog: Catalog): Promise<TopicPlan> {
+  for (let i = 0; i < 75; i++) {
+    const plan = await planTopics(admin, catalog, 'local');
+    if (plan.actions.length > 0) return plan;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return planTopics(admin, catalog, 'local');
+}
+
 describe('topics plan|apply', () => {
   let catalog: Catalog;
   let prefix: string;
@@ -37,7 +53,7 @@ describe('topics plan|apply', () => {
     expect(first.actions.filter((a) => a.kind === 'create')).toHaveLength(catalog.topics.length);
     await applyTopicPlan(admin, first, noop);
 
-    const second = await planTopics(admin, catalog, 'local');
+    const second = await waitForConvergence(admin, catalog, 'local');
     expect(second.actions).toEqual([]);
     expect(second.unchanged).toHaveLength(catalog.topics.length);
     expect(formatTopicPlan(second)).toContain(
@@ -77,7 +93,7 @@ describe('topics plan|apply', () => {
         },
       ],
     });
-    const plan = await planTopics(admin, catalog, 'local');
+    const plan = await planShowingChanges(catalog);
     expect(plan.actions).toEqual([
       {
         kind: 'alter-configs',
@@ -100,7 +116,7 @@ describe('topics plan|apply', () => {
     );
 
     await applyTopicPlan(admin, plan, noop);
-    expect((await planTopics(admin, catalog, 'local')).actions).toEqual([]);
+    expect((await waitForConvergence(admin, catalog, 'local')).actions).toEqual([]);
   });
 
   it('grows partitions when the catalog asks for more', async () => {
@@ -112,6 +128,7 @@ describe('topics plan|apply', () => {
     const plan = await planTopics(admin, grown, 'local');
     expect(plan.actions).toEqual([{ kind: 'add-partitions', topic: alerts, from: 3, to: 4 }]);
     await applyTopicPlan(admin, plan, noop);
+    expect((await waitForConvergence(admin, grown, 'local')).actions).toEqual([]);
     const metadata = await admin.fetchTopicMetadata({ topics: [alerts] });
     expect(metadata.topics[0]?.partitions).toHaveLength(4);
     catalog = grown; // the cluster now matches the grown catalog
