@@ -103,6 +103,72 @@ export const ERRORS = {
     retriable: false,
     description: 'The git ref given to compare schemas against does not exist in this repository.',
   },
+  INTAKE_MALFORMED_BODY: {
+    code: 'SD_ERR_INTAKE_MALFORMED_BODY',
+    retriable: false,
+    httpStatus: 400,
+    description: 'The request body does not parse (JSON, form or multipart); it will never be accepted as sent.',
+  },
+  INTAKE_INVALID_PAYLOAD: {
+    code: 'SD_ERR_INTAKE_INVALID_PAYLOAD',
+    retriable: false,
+    httpStatus: 422,
+    description: "The body parses but lacks required fields or is not the provider's documented shape.",
+  },
+  INTAKE_UNSUPPORTED_MEDIA_TYPE: {
+    code: 'SD_ERR_INTAKE_UNSUPPORTED_MEDIA_TYPE',
+    retriable: false,
+    httpStatus: 415,
+    description: 'The Content-Type is not one this endpoint accepts.',
+  },
+  INTAKE_PAYLOAD_TOO_LARGE: {
+    code: 'SD_ERR_INTAKE_PAYLOAD_TOO_LARGE',
+    retriable: false,
+    httpStatus: 413,
+    description: 'The body (or the message it carries) exceeds the configured limit.',
+  },
+  INTAKE_UNAUTHORIZED: {
+    code: 'SD_ERR_INTAKE_UNAUTHORIZED',
+    retriable: false,
+    httpStatus: 401,
+    description: 'The signature, shared secret or basic auth is missing or wrong.',
+  },
+  INTAKE_STALE_SIGNATURE: {
+    code: 'SD_ERR_INTAKE_STALE_SIGNATURE',
+    retriable: false,
+    httpStatus: 401,
+    description: 'A signed timestamp is outside the freshness window, or its token was already used (replay).',
+  },
+  INTAKE_FORBIDDEN: {
+    code: 'SD_ERR_INTAKE_FORBIDDEN',
+    retriable: false,
+    httpStatus: 403,
+    description: 'Refused: wrong verify token, or an Origin the form does not allow.',
+  },
+  INTAKE_NOT_FOUND: {
+    code: 'SD_ERR_INTAKE_NOT_FOUND',
+    retriable: false,
+    httpStatus: 404,
+    description: 'No such endpoint, or no such form.',
+  },
+  INTAKE_METHOD_NOT_ALLOWED: {
+    code: 'SD_ERR_INTAKE_METHOD_NOT_ALLOWED',
+    retriable: false,
+    httpStatus: 405,
+    description: 'The endpoint exists but not for this HTTP method.',
+  },
+  INTAKE_RATE_LIMITED: {
+    code: 'SD_ERR_INTAKE_RATE_LIMITED',
+    retriable: true,
+    httpStatus: 429,
+    description: 'Too many form submissions from this client; retry after the Retry-After seconds.',
+  },
+  INTAKE_UNAVAILABLE: {
+    code: 'SD_ERR_INTAKE_UNAVAILABLE',
+    retriable: true,
+    httpStatus: 503,
+    description: 'Kafka or the schema registry is unreachable (or the same message is being processed); nothing was published, retry later.',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorKey = keyof typeof ERRORS;

@@ -8,6 +8,7 @@ import { loadConfig } from '../config/index.ts';
 import { isStreamdeskError } from '../errors.ts';
 import { PROJECT_ROOT } from '../paths.ts';
 import { dispatch, type Command } from './command.ts';
+import { intakeCommand } from './intake.ts';
 import { schemasCommand } from './schemas.ts';
 import { stackCommand } from './stack.ts';
 import { topicsCommand } from './topics.ts';
@@ -16,7 +17,7 @@ export const rootCommand: Command = {
   name: 'streamdesk',
   summary: 'event-streaming backbone for customer-support CRMs',
   usage: ['<command> [options]', '<command> --help'],
-  subcommands: [stackCommand, topicsCommand, schemasCommand],
+  subcommands: [stackCommand, topicsCommand, schemasCommand, intakeCommand],
   details: 'Configuration comes from the environment and an optional .env file (keys: .env.example).',
 };
 

@@ -53,6 +53,31 @@ const profile: Parser<'local' | 'production'> = (raw, key) => {
   return raw;
 };
 
+const optional: Parser<string> = (raw) => raw.trim();
+
+const positiveInt: Parser<number> = (raw, key) => {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new StreamdeskError('CONFIG_INVALID', `${key} must be a positive integer, got "${raw}"`);
+  return n;
+};
+
+const bool: Parser<boolean> = (raw, key) => {
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new StreamdeskError('CONFIG_INVALID', `${key} must be true or false, got "${raw}"`);
+};
+
+const userPass: Parser<string> = (raw, key) => {
+  if (!/^[^:]+:.+$/.test(raw)) throw new StreamdeskError('CONFIG_INVALID', `${key} must look like user:password`);
+  return raw;
+};
+
+const durationSeconds: Parser<number> = (raw, key) => {
+  const match = /^(\d+)(s|m|h|d)$/.exec(raw);
+  if (!match?.[1] || !match[2]) throw new StreamdeskError('CONFIG_INVALID', `${key} must be a duration like 90s, 30m, 12h or 7d`);
+  return Number(match[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[match[2] as 's' | 'm' | 'h' | 'd'];
+};
+
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 interface ParsedBase {
@@ -75,6 +100,22 @@ interface ParsedBase {
   STREAMDESK_DATABASE_URL: string;
   STREAMDESK_LOG_LEVEL: LogLevel;
   STREAMDESK_PROFILE: 'local' | 'production';
+  STREAMDESK_INTAKE_HOST: string;
+  STREAMDESK_INTAKE_PORT: number;
+  STREAMDESK_INTAKE_MAX_BODY_BYTES: number;
+  STREAMDESK_INTAKE_MAX_EMAIL_BYTES: number;
+  STREAMDESK_INTAKE_MAX_RECORD_BYTES: number;
+  STREAMDESK_INTAKE_DEDUP_TTL: number;
+  STREAMDESK_INTAKE_PUBLISH_TIMEOUT_MS: number;
+  STREAMDESK_INTAKE_TRUST_PROXY: boolean;
+  STREAMDESK_INTAKE_FORMS_FILE: string;
+  STREAMDESK_WHATSAPP_APP_SECRET: string;
+  STREAMDESK_WHATSAPP_VERIFY_TOKEN: string;
+  STREAMDESK_POSTMARK_BASIC_AUTH: string;
+  STREAMDESK_MAILGUN_SIGNING_KEY: string;
+  STREAMDESK_MAILGUN_MAX_AGE: number;
+  STREAMDESK_SENDGRID_PATH_SECRET: string;
+  STREAMDESK_SENDGRID_BASIC_AUTH: string;
 }
 
 /**
@@ -170,6 +211,82 @@ export const CONFIG_KEYS: { readonly [K in keyof ParsedBase]: KeySpec<ParsedBase
     default: 'local',
     description: 'Topic catalog profile (replication, min.insync.replicas): local or production.',
   },
+  STREAMDESK_INTAKE_HOST: {
+    parse: text,
+    default: '127.0.0.1',
+    description: 'Address the intake listens on (loopback by default; 0.0.0.0 only inside a container).',
+  },
+  STREAMDESK_INTAKE_PORT: { parse: port, default: 8080, description: 'Intake HTTP port.' },
+  STREAMDESK_INTAKE_MAX_BODY_BYTES: {
+    parse: positiveInt,
+    default: 1_048_576,
+    description: 'Largest WhatsApp or form request body accepted (bytes).',
+  },
+  STREAMDESK_INTAKE_MAX_EMAIL_BYTES: {
+    parse: positiveInt,
+    default: 31_457_280,
+    description: 'Largest inbound email request accepted, attachments included (bytes).',
+  },
+  STREAMDESK_INTAKE_MAX_RECORD_BYTES: {
+    parse: positiveInt,
+    default: 921_600,
+    description: "Largest encoded raw-message record (bytes); must stay under the topic's max.message.bytes.",
+  },
+  STREAMDESK_INTAKE_DEDUP_TTL: {
+    parse: durationSeconds,
+    default: 8 * 86400,
+    description: 'How long a delivered message id is remembered for dedup (providers retry up to 7 days).',
+  },
+  STREAMDESK_INTAKE_PUBLISH_TIMEOUT_MS: {
+    parse: positiveInt,
+    default: 5000,
+    description: 'How long a request waits for the Kafka acknowledgement before answering 503.',
+  },
+  STREAMDESK_INTAKE_TRUST_PROXY: {
+    parse: bool,
+    default: false,
+    description: 'Take the client IP (form rate limits) from X-Forwarded-For: only behind a trusted proxy.',
+  },
+  STREAMDESK_INTAKE_FORMS_FILE: {
+    parse: text,
+    default: 'config/forms.yaml',
+    description: 'Web form definitions: allowed origins, required fields, honeypot, rate limit.',
+  },
+  STREAMDESK_WHATSAPP_APP_SECRET: {
+    parse: optional,
+    default: '',
+    description: 'Meta app secret for X-Hub-Signature-256; empty disables the WhatsApp endpoint.',
+  },
+  STREAMDESK_WHATSAPP_VERIFY_TOKEN: {
+    parse: optional,
+    default: '',
+    description: 'Token Meta sends in the webhook verification handshake (hub.verify_token).',
+  },
+  STREAMDESK_POSTMARK_BASIC_AUTH: {
+    parse: (raw, key) => (raw.trim() === '' ? '' : userPass(raw, key)),
+    default: '',
+    description: 'user:password Postmark sends as basic auth; empty disables the Postmark endpoint.',
+  },
+  STREAMDESK_MAILGUN_SIGNING_KEY: {
+    parse: optional,
+    default: '',
+    description: 'Mailgun HTTP webhook signing key; empty disables the Mailgun endpoint.',
+  },
+  STREAMDESK_MAILGUN_MAX_AGE: {
+    parse: durationSeconds,
+    default: 300,
+    description: 'Oldest Mailgun signature timestamp accepted (replay window).',
+  },
+  STREAMDESK_SENDGRID_PATH_SECRET: {
+    parse: optional,
+    default: '',
+    description: 'Secret path segment of the SendGrid Inbound Parse URL (/webhooks/email/sendgrid/<secret>).',
+  },
+  STREAMDESK_SENDGRID_BASIC_AUTH: {
+    parse: (raw, key) => (raw.trim() === '' ? '' : userPass(raw, key)),
+    default: '',
+    description: 'user:password for SendGrid Inbound Parse basic auth (alternative to the path secret).',
+  },
 };
 
 export interface StackConfig {
@@ -194,6 +311,24 @@ export interface Config {
   readonly database: { readonly url: string };
   readonly logLevel: LogLevel;
   readonly profile: 'local' | 'production';
+  readonly intake: IntakeConfig;
+}
+
+export interface IntakeConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly maxBodyBytes: number;
+  readonly maxEmailBytes: number;
+  readonly maxRecordBytes: number;
+  readonly dedupTtlSeconds: number;
+  readonly publishTimeoutMs: number;
+  readonly trustProxy: boolean;
+  readonly formsFile: string;
+  /** Undefined: the channel's endpoint is not served. */
+  readonly whatsapp: { readonly appSecret: string; readonly verifyToken: string } | undefined;
+  readonly postmark: { readonly basicAuth: string } | undefined;
+  readonly mailgun: { readonly signingKey: string; readonly maxAgeSeconds: number } | undefined;
+  readonly sendgrid: { readonly pathSecret: string | undefined; readonly basicAuth: string | undefined } | undefined;
 }
 
 function deepFreeze<T>(value: T): T {
@@ -263,5 +398,34 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ro
     database: { url: p.STREAMDESK_DATABASE_URL },
     logLevel: p.STREAMDESK_LOG_LEVEL,
     profile: p.STREAMDESK_PROFILE,
+    intake: {
+      host: p.STREAMDESK_INTAKE_HOST,
+      port: p.STREAMDESK_INTAKE_PORT,
+      maxBodyBytes: p.STREAMDESK_INTAKE_MAX_BODY_BYTES,
+      maxEmailBytes: p.STREAMDESK_INTAKE_MAX_EMAIL_BYTES,
+      maxRecordBytes: p.STREAMDESK_INTAKE_MAX_RECORD_BYTES,
+      dedupTtlSeconds: p.STREAMDESK_INTAKE_DEDUP_TTL,
+      publishTimeoutMs: p.STREAMDESK_INTAKE_PUBLISH_TIMEOUT_MS,
+      trustProxy: p.STREAMDESK_INTAKE_TRUST_PROXY,
+      formsFile: p.STREAMDESK_INTAKE_FORMS_FILE.startsWith('/')
+        ? p.STREAMDESK_INTAKE_FORMS_FILE
+        : `${rootDir}/${p.STREAMDESK_INTAKE_FORMS_FILE}`,
+      whatsapp:
+        p.STREAMDESK_WHATSAPP_APP_SECRET === ''
+          ? undefined
+          : { appSecret: p.STREAMDESK_WHATSAPP_APP_SECRET, verifyToken: p.STREAMDESK_WHATSAPP_VERIFY_TOKEN },
+      postmark: p.STREAMDESK_POSTMARK_BASIC_AUTH === '' ? undefined : { basicAuth: p.STREAMDESK_POSTMARK_BASIC_AUTH },
+      mailgun:
+        p.STREAMDESK_MAILGUN_SIGNING_KEY === ''
+          ? undefined
+          : { signingKey: p.STREAMDESK_MAILGUN_SIGNING_KEY, maxAgeSeconds: p.STREAMDESK_MAILGUN_MAX_AGE },
+      sendgrid:
+        p.STREAMDESK_SENDGRID_PATH_SECRET === '' && p.STREAMDESK_SENDGRID_BASIC_AUTH === ''
+          ? undefined
+          : {
+              pathSecret: p.STREAMDESK_SENDGRID_PATH_SECRET === '' ? undefined : p.STREAMDESK_SENDGRID_PATH_SECRET,
+              basicAuth: p.STREAMDESK_SENDGRID_BASIC_AUTH === '' ? undefined : p.STREAMDESK_SENDGRID_BASIC_AUTH,
+            },
+    },
   });
 }

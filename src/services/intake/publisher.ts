@@ -1,0 +1,141 @@
+/**
+ * Publishes raw messages: Avro with the registered contract (Confluent wire format: magic byte 0,
+ * 4-byte schema id, Avro body), key = the sender handle as received, through an idempotent producer
+ * with acks=all.
+ *
+ * Concurrent requests are group-committed: while one produce request is in flight, the records of
+ * the requests arriving meanwhile gather and go out together in the next one (kafkajs has no linger).
+ * A request's promise settles when the broker acknowledged (or refused) the produce request that
+ * carried its records.
+ */
+import avro from 'avsc';
+import type { Message, Producer } from 'kafkajs';
+import { SCHEMA, SUBJECT, type RawMessage } from '../../contracts/generated/ingestion-raw-messages-value.ts';
+import { StreamdeskError } from '../../errors.ts';
+import type { RegistryClient } from '../../registry/client.ts';
+
+export interface RawPublisher {
+  /** Encode (throws SD_ERR_INTAKE_PAYLOAD_TOO_LARGE for a record over the limit) without sending. */
+  encode(records: readonly RawMessage[]): Promise<Message[]>;
+  /** Send encoded messages; resolves once the broker acknowledged all of them. */
+  send(messages: readonly Message[]): Promise<void>;
+  /** The schema id of the raw-message contract, looked up once (SD_ERR_INTAKE_UNAVAILABLE if not). */
+  schemaId(): Promise<number>;
+  /** Messages queued or in flight. */
+  backlog(): number;
+}
+
+export interface PublisherOptions {
+  readonly producer: Producer;
+  readonly registry: RegistryClient;
+  readonly topic: string;
+  readonly maxRecordBytes: number;
+  /** Refuse new sends (503) beyond this many queued messages, so an outage cannot exhaust memory. */
+  readonly maxBacklog?: number;
+  /** Bytes per produce request: a partition's batch must stay under the broker's max.message.bytes. */
+  readonly maxBatchBytes?: number;
+}
+
+const type = avro.Type.forSchema(SCHEMA as unknown as avro.Schema);
+const SCHEMA_TEXT = JSON.stringify(SCHEMA);
+
+interface Pending {
+  readonly messages: readonly Message[];
+  readonly bytes: number;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
+export function createRawPublisher(options: PublisherOptions): RawPublisher {
+  const maxBacklog = options.maxBacklog ?? 20_000;
+  const maxBatchBytes = options.maxBatchBytes ?? 800 * 1024;
+  let idPromise: Promise<number> | undefined;
+  const queue: Pending[] = [];
+  let queued = 0;
+  let inFlight = 0;
+  let sending = false;
+
+  const lookupId = async (): Promise<number> => {
+    let found: { id: number } | undefined;
+    try {
+      found = await options.registry.lookup(SUBJECT, SCHEMA_TEXT);
+    } catch (error) {
+      throw new StreamdeskError('INTAKE_UNAVAILABLE', 'the schema registry is unreachable', { cause: error });
+    }
+    if (!found) {
+      throw new StreamdeskError(
+        'INTAKE_UNAVAILABLE',
+        `the raw-message contract is not registered under ${SUBJECT} (run: streamdesk schemas register)`,
+      );
+    }
+    return found.id;
+  };
+
+  const flush = async (): Promise<void> => {
+    sending = true;
+    while (queue.length > 0) {
+      const batch: Pending[] = [];
+      let bytes = 0;
+      while (queue.length > 0 && (batch.length === 0 || bytes + (queue[0]?.bytes ?? 0) <= maxBatchBytes)) {
+        const next = queue.shift() as Pending;
+        batch.push(next);
+        bytes += next.bytes;
+      }
+      const count = batch.reduce((n, p) => n + p.messages.length, 0);
+      queued -= count;
+      inFlight += count;
+      try {
+        await options.producer.send({ topic: options.topic, acks: -1, messages: batch.flatMap((p) => p.messages) });
+        for (const p of batch) p.resolve();
+      } catch (error) {
+        for (const p of batch) p.reject(error);
+      } finally {
+        inFlight -= count;
+      }
+    }
+    sending = false;
+  };
+
+  return {
+    async schemaId() {
+      idPromise ??= lookupId().catch((error: unknown) => {
+        idPromise = undefined; // retry on the next request
+        throw error;
+      });
+      return idPromise;
+    },
+    async encode(records) {
+      const id = await this.schemaId();
+      return records.map((record) => {
+        const body = type.toBuffer(record);
+        const value = Buffer.allocUnsafe(5 + body.length);
+        value.writeUInt8(0, 0);
+        value.writeInt32BE(id, 1);
+        body.copy(value, 5);
+        if (value.length > options.maxRecordBytes) {
+          throw new StreamdeskError(
+            'INTAKE_PAYLOAD_TOO_LARGE',
+            `a message encodes to ${value.length} bytes, over the ${options.maxRecordBytes}-byte record limit`,
+          );
+        }
+        return {
+          key: record.sender_handle,
+          value,
+          timestamp: String(record.received_at),
+          headers: { 'sd-correlation-id': record.correlation_id, 'sd-event-id': record.event_id },
+        };
+      });
+    },
+    send(messages) {
+      if (queued + inFlight + messages.length > maxBacklog) {
+        return Promise.reject(new StreamdeskError('INTAKE_UNAVAILABLE', 'Kafka is not keeping up (publish backlog full)'));
+      }
+      return new Promise<void>((resolve, reject) => {
+        queue.push({ messages, bytes: messages.reduce((n, m) => n + ((m.value as Buffer | null)?.length ?? 0), 0), resolve, reject });
+        queued += messages.length;
+        if (!sending) void flush();
+      });
+    },
+    backlog: () => queued + inFlight,
+  };
+}
