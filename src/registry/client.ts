@@ -22,6 +22,8 @@ export interface RegistryClient {
   /** The registry's verdict for `schema` against the latest version under the subject's level. */
   isCompatible(subject: string, schema: string): Promise<boolean>;
   subjects(): Promise<string[]>;
+  /** The schema text registered under a global id. */
+  schemaById(id: number): Promise<string>;
 }
 
 interface Answer {
@@ -126,6 +128,12 @@ export function createRegistryClient(url: string, timeoutMs = 10_000): RegistryC
       if (answer.status !== 200 || typeof verdict !== 'boolean')
         throw unexpected(`checking ${subject}`, answer);
       return verdict;
+    },
+    async schemaById(id) {
+      const answer = await call('GET', `/schemas/ids/${id}`);
+      const schema = (answer.body as { schema?: unknown } | undefined)?.schema;
+      if (answer.status !== 200 || typeof schema !== 'string') throw unexpected(`reading schema ${id}`, answer);
+      return schema;
     },
     async subjects() {
       const answer = await call('GET', '/subjects');

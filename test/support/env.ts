@@ -12,6 +12,6 @@ export function uniqueName(prefix: string): string {
   return `test.${prefix}.${Date.now().toString(36)}.${randomBytes(3).toString('hex')}`;
 }
 
-export function testKafka(clientId = 'streamdesk-test') {
-  return createKafka({ brokers: testConfig.kafka.brokers, clientId });
+export function testKafka(clientId = 'streamdesk-test', brokers: readonly string[] = testConfig.kafka.brokers) {
+  return createKafka({ brokers, clientId });
 }

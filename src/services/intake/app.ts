@@ -193,7 +193,11 @@ export function buildApp(deps: IntakeDeps): FastifyInstance {
     request.outcome = result.accepted === 0 && result.duplicates > 0 ? 'duplicate' : 'accepted';
     return result;
   };
-  const webhookAnswer = (result: { accepted: number; duplicates: number }) => ({ status: 'accepted', ...result });
+  const webhookAnswer = (result: { accepted: number; duplicates: number }) => ({
+    status: 'accepted',
+    accepted: result.accepted,
+    duplicates: result.duplicates,
+  });
 
   // --- WhatsApp Business Cloud API ---
   if (config.whatsapp) {

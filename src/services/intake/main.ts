@@ -68,6 +68,8 @@ export async function createIntakeRuntime(config: Config, options: RuntimeOption
     retryStrategy: (times) => Math.min(times * 200, 2000),
   });
   redis.on('error', () => undefined); // connection errors surface as failed commands (counted)
+  // Give Redis a moment to connect before the first request (commands fail fast without a connection).
+  await Promise.race([new Promise((resolve) => redis.once('ready', resolve)), sleep(2000)]);
   const registry = createRegistryClient(config.registry.url, 3000);
   const publisher = createRawPublisher({
     producer,
