@@ -107,7 +107,8 @@ export const ERRORS = {
     code: 'SD_ERR_INTAKE_MALFORMED_BODY',
     retriable: false,
     httpStatus: 400,
-    description: 'The request body does not parse (JSON, form or multipart); it will never be accepted as sent.',
+    description:
+      'The request body does not parse (JSON, form or multipart); it will never be accepted as sent.',
   },
   INTAKE_INVALID_PAYLOAD: {
     code: 'SD_ERR_INTAKE_INVALID_PAYLOAD',
@@ -137,7 +138,8 @@ export const ERRORS = {
     code: 'SD_ERR_INTAKE_STALE_SIGNATURE',
     retriable: false,
     httpStatus: 401,
-    description: 'A signed timestamp is outside the freshness window, or its token was already used (replay).',
+    description:
+      'A signed timestamp is outside the freshness window, or its token was already used (replay).',
   },
   INTAKE_FORBIDDEN: {
     code: 'SD_ERR_INTAKE_FORBIDDEN',
@@ -167,7 +169,8 @@ export const ERRORS = {
     code: 'SD_ERR_INTAKE_UNAVAILABLE',
     retriable: true,
     httpStatus: 503,
-    description: 'Kafka or the schema registry is unreachable (or the same message is being processed); nothing was published, retry later.',
+    description:
+      'Kafka or the schema registry is unreachable (or the same message is being processed); nothing was published, retry later.',
   },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -5,7 +5,9 @@ export const intakeCommand: Command = {
   name: 'intake',
   summary: 'Run the channel intake: WhatsApp, email (Postmark, Mailgun, SendGrid) and web-form endpoints.',
   usage: ['intake [--port <port>]'],
-  options: { port: { type: 'string', description: 'Port to listen on (default STREAMDESK_INTAKE_PORT, 8080).' } },
+  options: {
+    port: { type: 'string', description: 'Port to listen on (default STREAMDESK_INTAKE_PORT, 8080).' },
+  },
   details: `
 Endpoints (a channel is served only when its secret is configured, see .env.example):
   GET|POST /webhooks/whatsapp                 Meta verification handshake; signed webhooks (X-Hub-Signature-256)

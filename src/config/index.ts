@@ -57,7 +57,8 @@ const optional: Parser<string> = (raw) => raw.trim();
 
 const positiveInt: Parser<number> = (raw, key) => {
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new StreamdeskError('CONFIG_INVALID', `${key} must be a positive integer, got "${raw}"`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new StreamdeskError('CONFIG_INVALID', `${key} must be a positive integer, got "${raw}"`);
   return n;
 };
 
@@ -68,13 +69,15 @@ const bool: Parser<boolean> = (raw, key) => {
 };
 
 const userPass: Parser<string> = (raw, key) => {
-  if (!/^[^:]+:.+$/.test(raw)) throw new StreamdeskError('CONFIG_INVALID', `${key} must look like user:password`);
+  if (!/^[^:]+:.+$/.test(raw))
+    throw new StreamdeskError('CONFIG_INVALID', `${key} must look like user:password`);
   return raw;
 };
 
 const durationSeconds: Parser<number> = (raw, key) => {
   const match = /^(\d+)(s|m|h|d)$/.exec(raw);
-  if (!match?.[1] || !match[2]) throw new StreamdeskError('CONFIG_INVALID', `${key} must be a duration like 90s, 30m, 12h or 7d`);
+  if (!match?.[1] || !match[2])
+    throw new StreamdeskError('CONFIG_INVALID', `${key} must be a duration like 90s, 30m, 12h or 7d`);
   return Number(match[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[match[2] as 's' | 'm' | 'h' | 'd'];
 };
 
@@ -328,7 +331,8 @@ export interface IntakeConfig {
   readonly whatsapp: { readonly appSecret: string; readonly verifyToken: string } | undefined;
   readonly postmark: { readonly basicAuth: string } | undefined;
   readonly mailgun: { readonly signingKey: string; readonly maxAgeSeconds: number } | undefined;
-  readonly sendgrid: { readonly pathSecret: string | undefined; readonly basicAuth: string | undefined } | undefined;
+  readonly sendgrid:
+    { readonly pathSecret: string | undefined; readonly basicAuth: string | undefined } | undefined;
 }
 
 function deepFreeze<T>(value: T): T {
@@ -414,7 +418,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ro
         p.STREAMDESK_WHATSAPP_APP_SECRET === ''
           ? undefined
           : { appSecret: p.STREAMDESK_WHATSAPP_APP_SECRET, verifyToken: p.STREAMDESK_WHATSAPP_VERIFY_TOKEN },
-      postmark: p.STREAMDESK_POSTMARK_BASIC_AUTH === '' ? undefined : { basicAuth: p.STREAMDESK_POSTMARK_BASIC_AUTH },
+      postmark:
+        p.STREAMDESK_POSTMARK_BASIC_AUTH === '' ? undefined : { basicAuth: p.STREAMDESK_POSTMARK_BASIC_AUTH },
       mailgun:
         p.STREAMDESK_MAILGUN_SIGNING_KEY === ''
           ? undefined
@@ -423,8 +428,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ro
         p.STREAMDESK_SENDGRID_PATH_SECRET === '' && p.STREAMDESK_SENDGRID_BASIC_AUTH === ''
           ? undefined
           : {
-              pathSecret: p.STREAMDESK_SENDGRID_PATH_SECRET === '' ? undefined : p.STREAMDESK_SENDGRID_PATH_SECRET,
-              basicAuth: p.STREAMDESK_SENDGRID_BASIC_AUTH === '' ? undefined : p.STREAMDESK_SENDGRID_BASIC_AUTH,
+              pathSecret:
+                p.STREAMDESK_SENDGRID_PATH_SECRET === '' ? undefined : p.STREAMDESK_SENDGRID_PATH_SECRET,
+              basicAuth:
+                p.STREAMDESK_SENDGRID_BASIC_AUTH === '' ? undefined : p.STREAMDESK_SENDGRID_BASIC_AUTH,
             },
     },
   });

@@ -132,7 +132,8 @@ export function createRegistryClient(url: string, timeoutMs = 10_000): RegistryC
     async schemaById(id) {
       const answer = await call('GET', `/schemas/ids/${id}`);
       const schema = (answer.body as { schema?: unknown } | undefined)?.schema;
-      if (answer.status !== 200 || typeof schema !== 'string') throw unexpected(`reading schema ${id}`, answer);
+      if (answer.status !== 200 || typeof schema !== 'string')
+        throw unexpected(`reading schema ${id}`, answer);
       return schema;
     },
     async subjects() {

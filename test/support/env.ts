@@ -12,6 +12,9 @@ export function uniqueName(prefix: string): string {
   return `test.${prefix}.${Date.now().toString(36)}.${randomBytes(3).toString('hex')}`;
 }
 
-export function testKafka(clientId = 'streamdesk-test', brokers: readonly string[] = testConfig.kafka.brokers) {
+export function testKafka(
+  clientId = 'streamdesk-test',
+  brokers: readonly string[] = testConfig.kafka.brokers,
+) {
   return createKafka({ brokers, clientId });
 }

@@ -24,7 +24,12 @@ let registered: Promise<unknown> | undefined;
 
 /** Register the contracts once per test file (idempotent), so the intake finds its schema id. */
 export function ensureContracts(config: Config): Promise<unknown> {
-  registered ??= registerSchemas(loadCatalog(PROJECT_ROOT), loadLocalSchemas(PROJECT_ROOT), createRegistryClient(config.registry.url), () => undefined);
+  registered ??= registerSchemas(
+    loadCatalog(PROJECT_ROOT),
+    loadLocalSchemas(PROJECT_ROOT),
+    createRegistryClient(config.registry.url),
+    () => undefined,
+  );
   return registered;
 }
 
@@ -62,7 +67,11 @@ export interface TestIntake {
   close(): Promise<void>;
 }
 
-export async function startTestIntake(admin: Admin, overrides: Record<string, string> = {}, topic?: string): Promise<TestIntake> {
+export async function startTestIntake(
+  admin: Admin,
+  overrides: Record<string, string> = {},
+  topic?: string,
+): Promise<TestIntake> {
   const config = intakeConfig(overrides);
   await ensureContracts(intakeConfig());
   const target = topic ?? (await createTestTopic(admin, 'intake', 3));
@@ -89,7 +98,11 @@ export interface DecodedRecord {
 }
 
 /** Every record on `topic` (from the beginning), decoded by schema id through the registry. */
-export async function readRawRecords(topic: string, brokers?: readonly string[], settleMs = 300): Promise<DecodedRecord[]> {
+export async function readRawRecords(
+  topic: string,
+  brokers?: readonly string[],
+  settleMs = 300,
+): Promise<DecodedRecord[]> {
   const config = intakeConfig();
   const registry = createRegistryClient(config.registry.url);
   const types = new Map<number, avro.Type>();
@@ -136,7 +149,12 @@ export async function readRawRecords(topic: string, brokers?: readonly string[],
       type = avro.Type.forSchema(JSON.parse(await registry.schemaById(id)) as avro.Schema);
       types.set(id, type);
     }
-    records.push({ key: r.key, value: type.fromBuffer(r.value.subarray(5)) as RawMessage, partition: r.partition, headers: r.headers });
+    records.push({
+      key: r.key,
+      value: type.fromBuffer(r.value.subarray(5)) as RawMessage,
+      partition: r.partition,
+      headers: r.headers,
+    });
   }
   return records;
 }

@@ -65,19 +65,33 @@ export function signWhatsApp(body: string | Buffer, secret: string = SECRETS.wha
 }
 
 /** One signed single-message WhatsApp delivery: body and headers ready to send. */
-export function signedWhatsAppText(from = waId(), text = "My order hasn't arrived"): { body: string; headers: Record<string, string>; id: string } {
+export function signedWhatsAppText(
+  from = waId(),
+  text = "My order hasn't arrived",
+): { body: string; headers: Record<string, string>; id: string } {
   const id = wamid();
   const body = JSON.stringify(
-    whatsappWebhook([{ contacts: [{ profile: { name: 'Sheena Nelson' }, wa_id: from }], messages: [textMessage(from, text, id)] }]),
+    whatsappWebhook([
+      {
+        contacts: [{ profile: { name: 'Sheena Nelson' }, wa_id: from }],
+        messages: [textMessage(from, text, id)],
+      },
+    ]),
   );
-  return { body, id, headers: { 'content-type': 'application/json', 'x-hub-signature-256': signWhatsApp(body) } };
+  return {
+    body,
+    id,
+    headers: { 'content-type': 'application/json', 'x-hub-signature-256': signWhatsApp(body) },
+  };
 }
 
 export function messageId(): string {
   return `${randomBytes(8).toString('hex')}@mail.example.com`;
 }
 
-export function postmarkInbound(options: { messageId?: string; inReplyTo?: string; references?: string[]; from?: string } = {}): Record<string, unknown> {
+export function postmarkInbound(
+  options: { messageId?: string; inReplyTo?: string; references?: string[]; from?: string } = {},
+): Record<string, unknown> {
   const id = options.messageId ?? messageId();
   const headers = [
     { Name: 'Return-Path', Value: '<alice@example.com>' },
@@ -87,7 +101,8 @@ export function postmarkInbound(options: { messageId?: string; inReplyTo?: strin
     { Name: 'X-Spam-Score', Value: '-0.1' },
   ];
   if (options.inReplyTo) headers.push({ Name: 'In-Reply-To', Value: `<${options.inReplyTo}>` });
-  if (options.references) headers.push({ Name: 'References', Value: options.references.map((r) => `<${r}>`).join(' ') });
+  if (options.references)
+    headers.push({ Name: 'References', Value: options.references.map((r) => `<${r}>`).join(' ') });
   return {
     FromName: 'Alice Example',
     MessageStream: 'inbound',
@@ -111,7 +126,12 @@ export function postmarkInbound(options: { messageId?: string; inReplyTo?: strin
     Tag: '',
     Headers: headers,
     Attachments: [
-      { Name: 'receipt.pdf', Content: Buffer.from('%PDF-1.4 receipt').toString('base64'), ContentType: 'application/pdf', ContentLength: 16 },
+      {
+        Name: 'receipt.pdf',
+        Content: Buffer.from('%PDF-1.4 receipt').toString('base64'),
+        ContentType: 'application/pdf',
+        ContentLength: 16,
+      },
     ],
   };
 }
@@ -122,12 +142,20 @@ export function basicAuth(userPass: string): string {
 
 /** Mailgun route forward fields, signed (timestamp + token) with the signing key. */
 export function mailgunFields(
-  options: { messageId?: string; timestamp?: number; token?: string; key?: string; from?: string | undefined } = {},
+  options: {
+    messageId?: string;
+    timestamp?: number;
+    token?: string;
+    key?: string;
+    from?: string | undefined;
+  } = {},
 ): Record<string, string> {
   const id = options.messageId ?? messageId();
   const timestamp = String(options.timestamp ?? Math.floor(Date.now() / 1000));
   const token = options.token ?? randomBytes(25).toString('hex');
-  const signature = createHmac('sha256', options.key ?? SECRETS.mailgunSigningKey).update(timestamp + token).digest('hex');
+  const signature = createHmac('sha256', options.key ?? SECRETS.mailgunSigningKey)
+    .update(timestamp + token)
+    .digest('hex');
   const fields: Record<string, string> = {
     recipient: 'support@streamdesk.example',
     sender: 'bob@example.org',
@@ -192,5 +220,8 @@ export async function multipart(
   for (const [k, v] of Object.entries(fields)) form.append(k, v);
   for (const f of files) form.append(f.field, new Blob([f.content], { type: f.type }), f.filename);
   const response = new Response(form);
-  return { body: Buffer.from(await response.arrayBuffer()), contentType: response.headers.get('content-type') ?? '' };
+  return {
+    body: Buffer.from(await response.arrayBuffer()),
+    contentType: response.headers.get('content-type') ?? '',
+  };
 }

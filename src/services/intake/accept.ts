@@ -51,7 +51,10 @@ export async function acceptCandidates(
   const mine = [...claims].flatMap(([key, c]) => (c.status === 'claimed' ? [{ key, token: c.token }] : []));
   if ([...claims.values()].some((c) => c.status === 'pending')) {
     await deps.dedup.release(mine);
-    throw new StreamdeskError('INTAKE_UNAVAILABLE', 'the same message is being published by another request; retry');
+    throw new StreamdeskError(
+      'INTAKE_UNAVAILABLE',
+      'the same message is being published by another request; retry',
+    );
   }
   if ([...claims.values()].some((c) => c.status === 'unchecked')) {
     deps.logger.warn({ channel, correlationId }, 'dedup unavailable (Redis): accepting without dedup');
@@ -103,11 +106,16 @@ export async function acceptCandidates(
           () => deps.dedup.done(finished),
           () => deps.dedup.release(mine),
         );
-        throw new StreamdeskError('INTAKE_UNAVAILABLE', `Kafka did not acknowledge within ${deps.publishTimeoutMs} ms`);
+        throw new StreamdeskError(
+          'INTAKE_UNAVAILABLE',
+          `Kafka did not acknowledge within ${deps.publishTimeoutMs} ms`,
+        );
       }
       await deps.dedup.release(mine);
       if (error instanceof StreamdeskError) throw error;
-      throw new StreamdeskError('INTAKE_UNAVAILABLE', 'Kafka refused or could not take the records', { cause: error });
+      throw new StreamdeskError('INTAKE_UNAVAILABLE', 'Kafka refused or could not take the records', {
+        cause: error,
+      });
     } finally {
       clearTimeout(timer);
     }

@@ -4,7 +4,13 @@
  * client mistakes get a precise 4xx with a stable code and no personal data echoed back.
  */
 import { randomUUID, timingSafeEqual, createHmac } from 'node:crypto';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import type { Logger } from 'pino';
 import type { IntakeConfig } from '../../config/index.ts';
 import { isStreamdeskError, StreamdeskError, type ErrorKey } from '../../errors.ts';
@@ -77,7 +83,8 @@ function unauthorized(channel: Channel, deps: IntakeDeps, what: string): Streamd
 
 function rawBody(body: unknown): Buffer {
   const b = body as Body | undefined;
-  if (b?.kind !== 'raw') throw new StreamdeskError('INTAKE_UNSUPPORTED_MEDIA_TYPE', 'this endpoint takes application/json');
+  if (b?.kind !== 'raw')
+    throw new StreamdeskError('INTAKE_UNSUPPORTED_MEDIA_TYPE', 'this endpoint takes application/json');
   return b.raw;
 }
 
@@ -128,6 +135,16 @@ export function buildApp(deps: IntakeDeps): FastifyInstance {
   });
   registerBodyParsers(app, (routeLimit) => routeLimit ?? config.maxEmailBytes);
 
+  // Graceful close: requests being handled finish, and their keep-alive connections close with
+  // them (Fastify keeps idle sockets 72 s otherwise, holding close() up).
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) void reply.header('connection', 'close');
+  });
+
   const started = new WeakMap<FastifyRequest, bigint>();
   app.addHook('onRequest', async (request) => {
     started.set(request, process.hrtime.bigint());
@@ -140,7 +157,8 @@ export function buildApp(deps: IntakeDeps): FastifyInstance {
     const outcome = request.outcome ?? (reply.statusCode < 400 ? 'accepted' : 'error');
     metrics.requests.inc({ channel, outcome });
     const begin = started.get(request);
-    if (begin !== undefined) metrics.requestSeconds.observe({ channel }, Number(process.hrtime.bigint() - begin) / 1e9);
+    if (begin !== undefined)
+      metrics.requestSeconds.observe({ channel }, Number(process.hrtime.bigint() - begin) / 1e9);
     request.log.info(
       { channel, route: request.routeOptions.url, status: reply.statusCode, outcome, requestId: request.id },
       'intake request',
@@ -171,7 +189,11 @@ export function buildApp(deps: IntakeDeps): FastifyInstance {
     const status = fastifyError.statusCode ?? 500;
     if (status >= 400 && status < 500) {
       const key: ErrorKey =
-        status === 413 ? 'INTAKE_PAYLOAD_TOO_LARGE' : status === 415 ? 'INTAKE_UNSUPPORTED_MEDIA_TYPE' : 'INTAKE_MALFORMED_BODY';
+        status === 413
+          ? 'INTAKE_PAYLOAD_TOO_LARGE'
+          : status === 415
+            ? 'INTAKE_UNSUPPORTED_MEDIA_TYPE'
+            : 'INTAKE_MALFORMED_BODY';
       const message =
         status === 413
           ? 'the body is over the size limit'
@@ -180,7 +202,10 @@ export function buildApp(deps: IntakeDeps): FastifyInstance {
             : 'the request could not be read';
       return reject(reply, request, new StreamdeskError(key, message));
     }
-    request.log.error({ err: { type: (error as Error).name, code: fastifyError.code }, requestId: request.id }, 'intake error');
+    request.log.error(
+      { err: { type: (error as Error).name, code: fastifyError.code }, requestId: request.id },
+      'intake error',
+    );
     request.outcome = 'error';
     return reply.code(500).send({ error: { code: 'SD_ERR_UNEXPECTED', message: 'internal error' } });
   });
@@ -205,11 +230,18 @@ export function buildApp(deps: IntakeDeps): FastifyInstance {
     const route = { channel: 'whatsapp' } satisfies RouteConfig;
     app.get('/webhooks/whatsapp', { config: route }, async (request, reply) => {
       const q = request.query as Record<string, string | undefined>;
-      if (q['hub.mode'] === 'subscribe' && verifyToken !== '' && safeEqual(q['hub.verify_token'] ?? '', verifyToken)) {
+      if (
+        q['hub.mode'] === 'subscribe' &&
+        verifyToken !== '' &&
+        safeEqual(q['hub.verify_token'] ?? '', verifyToken)
+      ) {
         request.outcome = 'verified';
         return reply.type('text/plain').send(q['hub.challenge'] ?? '');
       }
-      throw new StreamdeskError('INTAKE_FORBIDDEN', 'verification refused: wrong hub.mode or hub.verify_token');
+      throw new StreamdeskError(
+        'INTAKE_FORBIDDEN',
+        'verification refused: wrong hub.mode or hub.verify_token',
+      );
     });
     app.post('/webhooks/whatsapp', { config: route }, async (request) => {
       const raw = rawBody(request.body);
@@ -232,7 +264,8 @@ export function buildApp(deps: IntakeDeps): FastifyInstance {
         config: { channel: 'email', finalStatus: 403 } satisfies RouteConfig,
         bodyLimit: config.maxEmailBytes,
         onRequest: async (request) => {
-          if (!basicAuthMatches(request, basicAuth)) throw unauthorized('email', deps, 'basic auth is missing or wrong');
+          if (!basicAuthMatches(request, basicAuth))
+            throw unauthorized('email', deps, 'basic auth is missing or wrong');
         },
       },
       async (request) => {
@@ -247,23 +280,34 @@ export function buildApp(deps: IntakeDeps): FastifyInstance {
     const { signingKey, maxAgeSeconds } = config.mailgun;
     app.post(
       '/webhooks/email/mailgun',
-      { config: { channel: 'email', finalStatus: 406 } satisfies RouteConfig, bodyLimit: config.maxEmailBytes },
+      {
+        config: { channel: 'email', finalStatus: 406 } satisfies RouteConfig,
+        bodyLimit: config.maxEmailBytes,
+      },
       async (request) => {
         const body = fieldsBody(request.body);
         const { timestamp = '', token = '', signature = '' } = body.fields;
-        const expected = createHmac('sha256', signingKey).update(timestamp + token).digest('hex');
+        const expected = createHmac('sha256', signingKey)
+          .update(timestamp + token)
+          .digest('hex');
         if (timestamp === '' || token === '' || !safeEqual(signature.toLowerCase(), expected)) {
           throw unauthorized('email', deps, 'the Mailgun signature is missing or does not match');
         }
         if (Math.abs(now() / 1000 - Number(timestamp)) > maxAgeSeconds) {
           deps.metrics.signatureFailures.inc({ channel: 'email' });
-          throw new StreamdeskError('INTAKE_STALE_SIGNATURE', `the signed timestamp is outside the ${maxAgeSeconds}-second window`);
+          throw new StreamdeskError(
+            'INTAKE_STALE_SIGNATURE',
+            `the signed timestamp is outside the ${maxAgeSeconds}-second window`,
+          );
         }
         const fresh = await deps.rememberToken(`mailgun:${token}`, maxAgeSeconds * 2);
         if (fresh === 'unavailable') deps.metrics.dedupUnavailable.inc();
         if (fresh === false) {
           deps.metrics.signatureFailures.inc({ channel: 'email' });
-          throw new StreamdeskError('INTAKE_STALE_SIGNATURE', 'this signature token was already used (replay)');
+          throw new StreamdeskError(
+            'INTAKE_STALE_SIGNATURE',
+            'this signature token was already used (replay)',
+          );
         }
         const candidate = parsed(() => parseMailgun(body));
         return webhookAnswer(await accept(request, 'email', [candidate]));
@@ -279,21 +323,32 @@ export function buildApp(deps: IntakeDeps): FastifyInstance {
       return webhookAnswer(await accept(request, 'email', [candidate]));
     };
     const route = { config: { channel: 'email' } satisfies RouteConfig, bodyLimit: config.maxEmailBytes };
-    app.post('/webhooks/email/sendgrid/:secret', {
-      ...route,
-      onRequest: async (request) => {
-        const given = (request.params as { secret?: string }).secret ?? '';
-        if (pathSecret === undefined || !safeEqual(given, pathSecret)) throw unauthorized('email', deps, 'unknown SendGrid path secret');
-        if (basicAuth !== undefined && !basicAuthMatches(request, basicAuth)) throw unauthorized('email', deps, 'basic auth is missing or wrong');
-      },
-    }, handler);
-    if (basicAuth !== undefined) {
-      app.post('/webhooks/email/sendgrid', {
+    app.post(
+      '/webhooks/email/sendgrid/:secret',
+      {
         ...route,
         onRequest: async (request) => {
-          if (!basicAuthMatches(request, basicAuth)) throw unauthorized('email', deps, 'basic auth is missing or wrong');
+          const given = (request.params as { secret?: string }).secret ?? '';
+          if (pathSecret === undefined || !safeEqual(given, pathSecret))
+            throw unauthorized('email', deps, 'unknown SendGrid path secret');
+          if (basicAuth !== undefined && !basicAuthMatches(request, basicAuth))
+            throw unauthorized('email', deps, 'basic auth is missing or wrong');
         },
-      }, handler);
+      },
+      handler,
+    );
+    if (basicAuth !== undefined) {
+      app.post(
+        '/webhooks/email/sendgrid',
+        {
+          ...route,
+          onRequest: async (request) => {
+            if (!basicAuthMatches(request, basicAuth))
+              throw unauthorized('email', deps, 'basic auth is missing or wrong');
+          },
+        },
+        handler,
+      );
     }
   }
 
@@ -306,40 +361,60 @@ export function buildApp(deps: IntakeDeps): FastifyInstance {
   const corsFor = (request: FastifyRequest, reply: FastifyReply, form: FormConfig): void => {
     const origin = request.headers.origin;
     if (origin === undefined) return; // not a browser cross-origin request
-    if (!form.allowedOrigins.includes(origin)) throw new StreamdeskError('INTAKE_FORBIDDEN', 'this origin may not post to this form');
+    if (!form.allowedOrigins.includes(origin))
+      throw new StreamdeskError('INTAKE_FORBIDDEN', 'this origin may not post to this form');
     void reply.header('access-control-allow-origin', origin).header('vary', 'Origin');
   };
-  app.options('/forms/:formId', { config: { channel: 'form' } satisfies RouteConfig }, async (request, reply) => {
-    corsFor(request, reply, formOf(request));
-    request.outcome = 'verified';
-    return reply
-      .header('access-control-allow-methods', 'POST, OPTIONS')
-      .header('access-control-allow-headers', 'content-type, idempotency-key')
-      .header('access-control-max-age', '600')
-      .code(204)
-      .send();
-  });
-  app.post('/forms/:formId', { config: { channel: 'form' } satisfies RouteConfig }, async (request, reply) => {
-    const form = formOf(request);
-    corsFor(request, reply, form);
-    if (form.rateLimit) {
-      const decision = await deps.rateLimiter.hit(`form:${form.id}`, request.ip, form.rateLimit.requests, form.rateLimit.windowSeconds);
-      if (!decision.allowed) {
-        void reply.header('retry-after', String(decision.retryAfterSeconds));
-        throw new StreamdeskError('INTAKE_RATE_LIMITED', `too many submissions; retry in ${decision.retryAfterSeconds} s`);
+  app.options(
+    '/forms/:formId',
+    { config: { channel: 'form' } satisfies RouteConfig },
+    async (request, reply) => {
+      corsFor(request, reply, formOf(request));
+      request.outcome = 'verified';
+      return reply
+        .header('access-control-allow-methods', 'POST, OPTIONS')
+        .header('access-control-allow-headers', 'content-type, idempotency-key')
+        .header('access-control-max-age', '600')
+        .code(204)
+        .send();
+    },
+  );
+  app.post(
+    '/forms/:formId',
+    { config: { channel: 'form' } satisfies RouteConfig },
+    async (request, reply) => {
+      const form = formOf(request);
+      corsFor(request, reply, form);
+      if (form.rateLimit) {
+        const decision = await deps.rateLimiter.hit(
+          `form:${form.id}`,
+          request.ip,
+          form.rateLimit.requests,
+          form.rateLimit.windowSeconds,
+        );
+        if (!decision.allowed) {
+          void reply.header('retry-after', String(decision.retryAfterSeconds));
+          throw new StreamdeskError(
+            'INTAKE_RATE_LIMITED',
+            `too many submissions; retry in ${decision.retryAfterSeconds} s`,
+          );
+        }
       }
-    }
-    const body = request.body as Body | undefined;
-    const fields = body?.kind === 'raw' ? parsed(() => formFields(parseJson(body.raw))) : fieldsBody(body).fields;
-    const header = request.headers['idempotency-key'];
-    const outcome = parsed(() => parseFormSubmission(form, fields, typeof header === 'string' ? header : undefined));
-    if (outcome.spam) {
-      request.outcome = 'spam_dropped';
-      return reply.code(202).send({ status: 'accepted', reference: randomUUID() });
-    }
-    const result = await accept(request, 'form', [outcome.candidate]);
-    return reply.code(202).send({ status: 'accepted', reference: result.references[0] });
-  });
+      const body = request.body as Body | undefined;
+      const fields =
+        body?.kind === 'raw' ? parsed(() => formFields(parseJson(body.raw))) : fieldsBody(body).fields;
+      const header = request.headers['idempotency-key'];
+      const outcome = parsed(() =>
+        parseFormSubmission(form, fields, typeof header === 'string' ? header : undefined),
+      );
+      if (outcome.spam) {
+        request.outcome = 'spam_dropped';
+        return reply.code(202).send({ status: 'accepted', reference: randomUUID() });
+      }
+      const result = await accept(request, 'form', [outcome.candidate]);
+      return reply.code(202).send({ status: 'accepted', reference: result.references[0] });
+    },
+  );
 
   // --- Operations ---
   app.get('/healthz', async () => ({ status: 'ok' }));

@@ -73,30 +73,42 @@ function parseMultipart(request: IncomingMessage, maxBytes: number): Promise<Fie
       });
     });
     busboy.on('partsLimit', () => fail(new StreamdeskError('INTAKE_PAYLOAD_TOO_LARGE', 'too many parts')));
-    busboy.on('error', () => fail(new StreamdeskError('INTAKE_MALFORMED_BODY', 'the multipart body does not parse')));
+    busboy.on('error', () =>
+      fail(new StreamdeskError('INTAKE_MALFORMED_BODY', 'the multipart body does not parse')),
+    );
     busboy.on('finish', () => {
       if (!failed) resolve({ kind: 'fields', fields, files });
     });
     request.on('data', (chunk: Buffer) => {
       received += chunk.length;
-      if (received > maxBytes) fail(new StreamdeskError('INTAKE_PAYLOAD_TOO_LARGE', `the body is over ${maxBytes} bytes`));
+      if (received > maxBytes)
+        fail(new StreamdeskError('INTAKE_PAYLOAD_TOO_LARGE', `the body is over ${maxBytes} bytes`));
     });
-    request.on('error', () => fail(new StreamdeskError('INTAKE_MALFORMED_BODY', 'the request body was cut off')));
+    request.on('error', () =>
+      fail(new StreamdeskError('INTAKE_MALFORMED_BODY', 'the request body was cut off')),
+    );
     request.pipe(busboy);
   });
 }
 
 /** Replace Fastify's parsers with the intake's. Route `bodyLimit` bounds JSON and urlencoded bodies. */
-export function registerBodyParsers(app: FastifyInstance, maxMultipartBytes: (routeLimit: number | undefined) => number): void {
+export function registerBodyParsers(
+  app: FastifyInstance,
+  maxMultipartBytes: (routeLimit: number | undefined) => number,
+): void {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => {
     done(null, { kind: 'raw', raw: body as Buffer } satisfies RawBody);
   });
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
-    const fields: Record<string, string> = {};
-    for (const [k, v] of new URLSearchParams(body as string)) fields[k] = v;
-    done(null, { kind: 'fields', fields, files: [] } satisfies FieldsBody);
-  });
+  app.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string' },
+    (_request, body, done) => {
+      const fields: Record<string, string> = {};
+      for (const [k, v] of new URLSearchParams(body as string)) fields[k] = v;
+      done(null, { kind: 'fields', fields, files: [] } satisfies FieldsBody);
+    },
+  );
   app.addContentTypeParser('multipart/form-data', (request, payload, done) => {
     parseMultipart(payload, maxMultipartBytes(request.routeOptions.bodyLimit)).then(
       (body) => done(null, body),

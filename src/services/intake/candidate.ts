@@ -4,7 +4,10 @@
  */
 import type { RawMessage } from '../../contracts/generated/ingestion-raw-messages-value.ts';
 
-export type CandidateRecord = Omit<RawMessage, 'event_id' | 'correlation_id' | 'received_at' | 'dedup_key' | 'dedup_outcome'>;
+export type CandidateRecord = Omit<
+  RawMessage,
+  'event_id' | 'correlation_id' | 'received_at' | 'dedup_key' | 'dedup_outcome'
+>;
 
 export interface Candidate {
   /** Per-channel identity: wamid (+status), RFC Message-ID or content hash, form idempotency key. */
@@ -14,7 +17,8 @@ export interface Candidate {
 
 /** Defaults of every optional field, so parsers only set what they know. */
 export function emptyRecord(
-  fields: Pick<CandidateRecord, 'kind' | 'channel' | 'provider' | 'inbox' | 'sender_handle'> & Partial<CandidateRecord>,
+  fields: Pick<CandidateRecord, 'kind' | 'channel' | 'provider' | 'inbox' | 'sender_handle'> &
+    Partial<CandidateRecord>,
 ): CandidateRecord {
   return {
     provider_message_id: null,

@@ -48,7 +48,8 @@ export function createDedup(redis: Redis, options: DedupOptions): Dedup {
     const token = `P:${randomUUID()}`;
     const deadline = Date.now() + waitMs;
     for (;;) {
-      if ((await redis.set(prefix + key, token, 'EX', pendingTtl, 'NX')) === 'OK') return { status: 'claimed', token };
+      if ((await redis.set(prefix + key, token, 'EX', pendingTtl, 'NX')) === 'OK')
+        return { status: 'claimed', token };
       const current = await redis.get(prefix + key);
       if (current?.startsWith('D:')) return { status: 'duplicate', reference: current.slice(2) };
       // null: released between our SET and GET — try again. P:…: someone is publishing it — wait.
@@ -70,7 +71,8 @@ export function createDedup(redis: Redis, options: DedupOptions): Dedup {
       if (claims.length === 0) return;
       try {
         const pipeline = redis.pipeline();
-        for (const c of claims) pipeline.eval(DONE_SCRIPT, 1, prefix + c.key, c.token, `D:${c.reference}`, options.doneTtlSeconds);
+        for (const c of claims)
+          pipeline.eval(DONE_SCRIPT, 1, prefix + c.key, c.token, `D:${c.reference}`, options.doneTtlSeconds);
         await pipeline.exec();
       } catch (error) {
         // The records are in Kafka; only the memory of them is lost (a retry may publish a duplicate).

@@ -35,7 +35,10 @@ export function createLogger(config: Config, service: string): Logger {
 }
 
 /** Create every client the intake needs and the deps for buildApp. Kafka connects in the background. */
-export async function createIntakeRuntime(config: Config, options: RuntimeOptions = {}): Promise<IntakeRuntime> {
+export async function createIntakeRuntime(
+  config: Config,
+  options: RuntimeOptions = {},
+): Promise<IntakeRuntime> {
   const logger = options.logger ?? createLogger(config, 'intake');
   const metrics = createIntakeMetrics({ defaultMetrics: options.defaultMetrics ?? true });
   const kafka = createKafka({
@@ -44,7 +47,11 @@ export async function createIntakeRuntime(config: Config, options: RuntimeOption
     log: (level, message) => logger[level]({ component: 'kafkajs' }, message),
   });
   // Idempotent, acks=all, one request in flight (kafkajs's idempotent sequencing is only safe so).
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+  });
   const state = { connected: false, closing: false };
   const connecting = (async () => {
     for (let attempt = 1; !state.closing; attempt++) {
@@ -81,7 +88,10 @@ export async function createIntakeRuntime(config: Config, options: RuntimeOption
     metrics[what === 'dedup' ? 'dedupUnavailable' : 'rateLimiterUnavailable'].inc();
     logger.warn({ component: what }, 'Redis unavailable');
   };
-  const dedup = createDedup(redis, { doneTtlSeconds: config.intake.dedupTtlSeconds, onUnavailable: warnRedis('dedup') });
+  const dedup = createDedup(redis, {
+    doneTtlSeconds: config.intake.dedupTtlSeconds,
+    onUnavailable: warnRedis('dedup'),
+  });
   const rateLimiter = createRateLimiter(redis, warnRedis('rate-limit'));
 
   let kafkaReady: { at: number; ok: boolean } = { at: 0, ok: false };
@@ -117,7 +127,11 @@ export async function createIntakeRuntime(config: Config, options: RuntimeOption
       },
       {
         name: 'registry',
-        check: async () => (await publisher.schemaId().then(() => true, () => false)),
+        check: async () =>
+          await publisher.schemaId().then(
+            () => true,
+            () => false,
+          ),
       },
       { name: 'redis', check: async () => (await redis.ping().catch(() => '')) === 'PONG' },
     ],
@@ -148,7 +162,9 @@ export async function runIntake(config: Config, say: (line: string) => void): Pr
     config.intake.sendgrid && 'sendgrid',
     runtime.deps.forms.size > 0 && `forms (${[...runtime.deps.forms.keys()].join(', ')})`,
   ].filter(Boolean);
-  say(`intake listening on http://${config.intake.host}:${config.intake.port} — channels: ${channels.join(', ') || 'none configured'}`);
+  say(
+    `intake listening on http://${config.intake.host}:${config.intake.port} — channels: ${channels.join(', ') || 'none configured'}`,
+  );
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       say(`${signal}: closing (finishing in-flight requests, flushing the producer)`);

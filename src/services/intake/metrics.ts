@@ -31,7 +31,8 @@ export interface IntakeMetrics {
 
 export function createIntakeMetrics(options: { defaultMetrics?: boolean } = {}): IntakeMetrics {
   const registry = new Registry();
-  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'streamdesk_intake_process_' });
+  if (options.defaultMetrics ?? true)
+    collectDefaultMetrics({ register: registry, prefix: 'streamdesk_intake_process_' });
   const registers = [registry];
   return {
     registry,
@@ -82,6 +83,10 @@ export function createIntakeMetrics(options: { defaultMetrics?: boolean } = {}):
       buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
     }),
-    inFlight: new Gauge({ name: 'streamdesk_intake_in_flight_requests', help: 'Requests being handled.', registers }),
+    inFlight: new Gauge({
+      name: 'streamdesk_intake_in_flight_requests',
+      help: 'Requests being handled.',
+      registers,
+    }),
   };
 }

@@ -85,7 +85,11 @@ export function createRawPublisher(options: PublisherOptions): RawPublisher {
       queued -= count;
       inFlight += count;
       try {
-        await options.producer.send({ topic: options.topic, acks: -1, messages: batch.flatMap((p) => p.messages) });
+        await options.producer.send({
+          topic: options.topic,
+          acks: -1,
+          messages: batch.flatMap((p) => p.messages),
+        });
         for (const p of batch) p.resolve();
       } catch (error) {
         for (const p of batch) p.reject(error);
@@ -128,10 +132,17 @@ export function createRawPublisher(options: PublisherOptions): RawPublisher {
     },
     send(messages) {
       if (queued + inFlight + messages.length > maxBacklog) {
-        return Promise.reject(new StreamdeskError('INTAKE_UNAVAILABLE', 'Kafka is not keeping up (publish backlog full)'));
+        return Promise.reject(
+          new StreamdeskError('INTAKE_UNAVAILABLE', 'Kafka is not keeping up (publish backlog full)'),
+        );
       }
       return new Promise<void>((resolve, reject) => {
-        queue.push({ messages, bytes: messages.reduce((n, m) => n + ((m.value as Buffer | null)?.length ?? 0), 0), resolve, reject });
+        queue.push({
+          messages,
+          bytes: messages.reduce((n, m) => n + ((m.value as Buffer | null)?.length ?? 0), 0),
+          resolve,
+          reject,
+        });
         queued += messages.length;
         if (!sending) void flush();
       });

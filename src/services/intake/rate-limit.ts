@@ -4,13 +4,18 @@
  */
 import type { Redis } from 'ioredis';
 
-export type RateDecision = { readonly allowed: true } | { readonly allowed: false; readonly retryAfterSeconds: number };
+export type RateDecision =
+  { readonly allowed: true } | { readonly allowed: false; readonly retryAfterSeconds: number };
 
 export interface RateLimiter {
   hit(scope: string, client: string, limit: number, windowSeconds: number): Promise<RateDecision>;
 }
 
-export function createRateLimiter(redis: Redis, onUnavailable: (error: unknown) => void, prefix = 'sd:rl:'): RateLimiter {
+export function createRateLimiter(
+  redis: Redis,
+  onUnavailable: (error: unknown) => void,
+  prefix = 'sd:rl:',
+): RateLimiter {
   return {
     async hit(scope, client, limit, windowSeconds) {
       const key = `${prefix}${scope}:${client}`;

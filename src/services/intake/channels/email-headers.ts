@@ -57,7 +57,11 @@ export function parseAddress(value: string | undefined): Address | undefined {
   if (trimmed === '') return undefined;
   const angle = /^(.*)<([^<>]+)>\s*$/.exec(trimmed);
   if (angle) {
-    const name = (angle[1] ?? '').trim().replace(/^"(.*)"$/, '$1').replace(/\\(.)/g, '$1').trim();
+    const name = (angle[1] ?? '')
+      .trim()
+      .replace(/^"(.*)"$/, '$1')
+      .replace(/\\(.)/g, '$1')
+      .trim();
     return { address: (angle[2] ?? '').trim(), name: name === '' ? undefined : name };
   }
   const plain = /^\S+@\S+$/.exec(trimmed);
@@ -101,10 +105,17 @@ export interface SpamVerdict {
  * The provider's spam verdict from X-Spam-Status ("Yes, score=7.1 ..."), X-Spam-Flag, X-Spam-Score
  * or a provider score field. No verdict at all means not flagged.
  */
-export function spamVerdict(headers: HeaderList, providerScore?: string, providerFlagged = false): SpamVerdict {
+export function spamVerdict(
+  headers: HeaderList,
+  providerScore?: string,
+  providerFlagged = false,
+): SpamVerdict {
   const status = header(headers, 'X-Spam-Status');
   const flag = header(headers, 'X-Spam-Flag');
-  const scoreText = providerScore ?? header(headers, 'X-Spam-Score') ?? (status ? /score=(-?[\d.]+)/i.exec(status)?.[1] : undefined);
+  const scoreText =
+    providerScore ??
+    header(headers, 'X-Spam-Score') ??
+    (status ? /score=(-?[\d.]+)/i.exec(status)?.[1] : undefined);
   const score = scoreText === undefined || Number.isNaN(Number(scoreText)) ? undefined : Number(scoreText);
   const flagged =
     providerFlagged ||

@@ -44,7 +44,8 @@ function emailCandidate(p: EmailParts): Candidate {
   const from = parseAddress(p.from);
   if (!from) throw new InvalidPayload('the email has no parseable From address');
   if (p.inbox === undefined) throw new InvalidPayload('the email has no recipient');
-  const messageId = parseMessageIds(header(p.headers, 'Message-ID'))[0] ?? parseMessageIds(p.messageIdFallback)[0];
+  const messageId =
+    parseMessageIds(header(p.headers, 'Message-ID'))[0] ?? parseMessageIds(p.messageIdFallback)[0];
   const inReplyTo = parseMessageIds(header(p.headers, 'In-Reply-To'))[0];
   const references = parseMessageIds(header(p.headers, 'References'));
   const replyTo = parseAddressList(p.replyTo)
@@ -56,7 +57,11 @@ function emailCandidate(p: EmailParts): Candidate {
     messageId !== undefined
       ? `email:mid:${messageId}`
       : `email:hash:${createHash('sha256')
-          .update([p.provider, from.address, header(p.headers, 'Date') ?? '', p.subject ?? '', p.text ?? ''].join('\u0000'))
+          .update(
+            [p.provider, from.address, header(p.headers, 'Date') ?? '', p.subject ?? '', p.text ?? ''].join(
+              '\u0000',
+            ),
+          )
           .digest('hex')}`;
   return {
     dedupKey,
@@ -99,18 +104,23 @@ export function parsePostmark(body: unknown): Candidate {
       : fromAddress
     : str(body['From']);
   const toFull = Array.isArray(body['ToFull']) ? body['ToFull'].filter(isObject) : [];
-  const inbox = str(body['OriginalRecipient']) ?? str(toFull[0]?.['Email']) ?? parseAddressList(str(body['To']))[0]?.address;
-  const attachments: Attachment[] = (Array.isArray(body['Attachments']) ? body['Attachments'] : []).filter(isObject).map((a) => {
-    const content = str(a['Content']);
-    const bytes = content === undefined ? undefined : Buffer.from(content, 'base64');
-    return {
-      filename: nullable(str(a['Name'])),
-      content_type: str(a['ContentType']) ?? 'application/octet-stream',
-      size_bytes: typeof a['ContentLength'] === 'number' ? a['ContentLength'] : (bytes?.length ?? null),
-      provider_media_id: nullable(str(a['ContentID'])),
-      sha256: bytes ? createHash('sha256').update(bytes).digest('hex') : null,
-    };
-  });
+  const inbox =
+    str(body['OriginalRecipient']) ??
+    str(toFull[0]?.['Email']) ??
+    parseAddressList(str(body['To']))[0]?.address;
+  const attachments: Attachment[] = (Array.isArray(body['Attachments']) ? body['Attachments'] : [])
+    .filter(isObject)
+    .map((a) => {
+      const content = str(a['Content']);
+      const bytes = content === undefined ? undefined : Buffer.from(content, 'base64');
+      return {
+        filename: nullable(str(a['Name'])),
+        content_type: str(a['ContentType']) ?? 'application/octet-stream',
+        size_bytes: typeof a['ContentLength'] === 'number' ? a['ContentLength'] : (bytes?.length ?? null),
+        provider_media_id: nullable(str(a['ContentID'])),
+        sha256: bytes ? createHash('sha256').update(bytes).digest('hex') : null,
+      };
+    });
   return emailCandidate({
     provider: 'postmark',
     inbox,
@@ -136,7 +146,10 @@ export function parseMailgun(body: FormBody): Candidate {
       const parsed = JSON.parse(raw) as unknown;
       if (Array.isArray(parsed)) {
         headers = parsed
-          .filter((h): h is [string, string] => Array.isArray(h) && typeof h[0] === 'string' && typeof h[1] === 'string')
+          .filter(
+            (h): h is [string, string] =>
+              Array.isArray(h) && typeof h[0] === 'string' && typeof h[1] === 'string',
+          )
           .map((h) => [h[0], h[1]]);
       }
     } catch {

@@ -32,7 +32,8 @@ export function parseForms(source: string): Map<string, FormConfig> {
     if (!isObject(raw)) fail(`forms.${id} must be a mapping`);
     const list = (key: string): string[] => {
       const v = raw[key] ?? [];
-      if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) fail(`forms.${id}.${key} must be a list of strings`);
+      if (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))
+        fail(`forms.${id}.${key} must be a list of strings`);
       return v as string[];
     };
     let rateLimit: FormConfig['rateLimit'];
@@ -42,7 +43,10 @@ export function parseForms(source: string): Map<string, FormConfig> {
       if (!isObject(rl) || typeof rl['requests'] !== 'number' || rl['requests'] < 1 || !per) {
         fail(`forms.${id}.rate_limit must be { requests: <n>, per: <n>s|m|h }`);
       }
-      rateLimit = { requests: rl['requests'], windowSeconds: Number(per[1]) * { s: 1, m: 60, h: 3600 }[per[2] as 's' | 'm' | 'h'] };
+      rateLimit = {
+        requests: rl['requests'],
+        windowSeconds: Number(per[1]) * { s: 1, m: 60, h: 3600 }[per[2] as 's' | 'm' | 'h'],
+      };
     }
     forms.set(id, {
       id,
@@ -71,7 +75,8 @@ export function formFields(body: unknown): Record<string, string> {
   const fields: Record<string, string> = {};
   for (const [k, v] of Object.entries(body)) {
     if (v === null || v === undefined) continue;
-    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') fields[k] = String(v).trim();
+    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean')
+      fields[k] = String(v).trim();
     else throw new InvalidPayload(`form field ${k} must be a scalar`);
   }
   return fields;
@@ -80,19 +85,29 @@ export function formFields(body: unknown): Record<string, string> {
 export type FormOutcome = { readonly spam: true } | { readonly spam: false; readonly candidate: Candidate };
 
 /** A submission → a candidate, or spam (honeypot filled). `idempotencyKey` comes from a header or field. */
-export function parseFormSubmission(form: FormConfig, fields: Readonly<Record<string, string>>, idempotencyKey: string | undefined): FormOutcome {
+export function parseFormSubmission(
+  form: FormConfig,
+  fields: Readonly<Record<string, string>>,
+  idempotencyKey: string | undefined,
+): FormOutcome {
   if (form.honeypot !== undefined && (fields[form.honeypot] ?? '') !== '') return { spam: true };
   const missing = form.required.filter((name) => (fields[name] ?? '') === '');
   if (missing.length > 0) throw new InvalidPayload(`missing required field(s): ${missing.join(', ')}`);
   const email = fields['email'] || undefined;
   const phone = fields['phone'] || undefined;
-  if (email === undefined && phone === undefined) throw new InvalidPayload('a submission needs an email or a phone field');
-  if (email !== undefined && !/^[^\s@]+@[^\s@]+$/.test(email)) throw new InvalidPayload('the email field is not an email address');
-  if (phone !== undefined && !/^\+?[\d\s().-]{5,32}$/.test(phone)) throw new InvalidPayload('the phone field is not a phone number');
+  if (email === undefined && phone === undefined)
+    throw new InvalidPayload('a submission needs an email or a phone field');
+  if (email !== undefined && !/^[^\s@]+@[^\s@]+$/.test(email))
+    throw new InvalidPayload('the email field is not an email address');
+  if (phone !== undefined && !/^\+?[\d\s().-]{5,32}$/.test(phone))
+    throw new InvalidPayload('the phone field is not a phone number');
   const key = idempotencyKey ?? (fields['idempotency_key'] || undefined);
-  if (key !== undefined && !/^[\w.:-]{8,128}$/.test(key)) throw new InvalidPayload('the idempotency key must be 8-128 characters of [A-Za-z0-9_.:-]');
+  if (key !== undefined && !/^[\w.:-]{8,128}$/.test(key))
+    throw new InvalidPayload('the idempotency key must be 8-128 characters of [A-Za-z0-9_.:-]');
   const extra = Object.fromEntries(
-    Object.entries(fields).filter(([k]) => !(NAMED as readonly string[]).includes(k) && !CONTROL.includes(k) && k !== form.honeypot),
+    Object.entries(fields).filter(
+      ([k]) => !(NAMED as readonly string[]).includes(k) && !CONTROL.includes(k) && k !== form.honeypot,
+    ),
   );
   return {
     spam: false,

@@ -4,11 +4,19 @@
  * user_changed_number message is an identity change; unknown types are kept, never dropped.
  * https://developers.facebook.com/docs/whatsapp/cloud-api/webhooks/components
  */
-import type { Attachment, DeliveryStatus } from '../../../contracts/generated/ingestion-raw-messages-value.ts';
+import type {
+  Attachment,
+  DeliveryStatus,
+} from '../../../contracts/generated/ingestion-raw-messages-value.ts';
 import { emptyRecord, InvalidPayload, isObject, nullable, str, type Candidate } from '../candidate.ts';
 
 const MEDIA_TYPES = ['image', 'audio', 'video', 'document', 'sticker'] as const;
-const STATUS: Record<string, DeliveryStatus> = { sent: 'SENT', delivered: 'DELIVERED', read: 'READ', failed: 'FAILED' };
+const STATUS: Record<string, DeliveryStatus> = {
+  sent: 'SENT',
+  delivered: 'DELIVERED',
+  read: 'READ',
+  failed: 'FAILED',
+};
 
 /** WhatsApp timestamps are Unix seconds as strings. */
 function seconds(value: unknown): number | null {
@@ -16,7 +24,10 @@ function seconds(value: unknown): number | null {
   return Number.isFinite(n) && n > 0 ? Math.round(n * 1000) : null;
 }
 
-function media(message: Record<string, unknown>, type: string): { attachment: Attachment; caption: string | undefined } | undefined {
+function media(
+  message: Record<string, unknown>,
+  type: string,
+): { attachment: Attachment; caption: string | undefined } | undefined {
   const m = message[type];
   if (!isObject(m)) return undefined;
   return {
@@ -62,12 +73,24 @@ function messageCandidate(
     const m = media(message, type);
     record = { ...record, text_body: nullable(m?.caption), attachments: m ? [m.attachment] : [] };
   } else if (type === 'interactive' && isObject(typed)) {
-    const reply = isObject(typed['button_reply']) ? typed['button_reply'] : isObject(typed['list_reply']) ? typed['list_reply'] : undefined;
-    record = { ...record, text_body: nullable(reply ? str(reply['title']) : undefined), payload_json: json(typed) };
+    const reply = isObject(typed['button_reply'])
+      ? typed['button_reply']
+      : isObject(typed['list_reply'])
+        ? typed['list_reply']
+        : undefined;
+    record = {
+      ...record,
+      text_body: nullable(reply ? str(reply['title']) : undefined),
+      payload_json: json(typed),
+    };
   } else if (type === 'button' && isObject(typed)) {
     record = { ...record, text_body: nullable(str(typed['text'])), payload_json: json(typed) };
   } else if (type === 'reaction' && isObject(typed)) {
-    record = { ...record, payload_json: json(typed), context_message_id: nullable(str(typed['message_id']) ?? context) };
+    record = {
+      ...record,
+      payload_json: json(typed),
+      context_message_id: nullable(str(typed['message_id']) ?? context),
+    };
   } else if (type === 'system' && isObject(typed)) {
     const newHandle = str(typed['wa_id']) ?? str(typed['new_wa_id']);
     const changed = str(typed['type']) === 'user_changed_number' || newHandle !== undefined;
@@ -95,8 +118,11 @@ function statusCandidate(status: Record<string, unknown>, inbox: string): Candid
   }
   const errors = Array.isArray(status['errors']) ? status['errors'] : [];
   const first = isObject(errors[0]) ? errors[0] : undefined;
-  const scalar = (v: unknown): string | undefined => (typeof v === 'string' || typeof v === 'number' ? String(v) : undefined);
-  const error = first ? [scalar(first['code']), scalar(first['title'])].filter((x) => x !== undefined).join(' ') : '';
+  const scalar = (v: unknown): string | undefined =>
+    typeof v === 'string' || typeof v === 'number' ? String(v) : undefined;
+  const error = first
+    ? [scalar(first['code']), scalar(first['title'])].filter((x) => x !== undefined).join(' ')
+    : '';
   return {
     // Statuses arrive out of order and repeat: one record per (message, state).
     dedupKey: `whatsapp:status:${id}:${state}`,
@@ -122,7 +148,8 @@ export function parseWhatsAppWebhook(body: unknown): Candidate[] {
   }
   const candidates: Candidate[] = [];
   for (const entry of body['entry']) {
-    if (!isObject(entry) || !Array.isArray(entry['changes'])) throw new InvalidPayload('an entry lacks changes[]');
+    if (!isObject(entry) || !Array.isArray(entry['changes']))
+      throw new InvalidPayload('an entry lacks changes[]');
     for (const change of entry['changes']) {
       if (!isObject(change) || change['field'] !== 'messages' || !isObject(change['value'])) continue;
       const value = change['value'];
