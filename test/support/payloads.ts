@@ -5,13 +5,22 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 
-export const SECRETS = {
+export const SECRETS: Readonly<
+  Record<
+    | 'whatsappAppSecret'
+    | 'whatsappVerifyToken'
+    | 'postmarkBasicAuth'
+    | 'mailgunSigningKey'
+    | 'sendgridPathSecret',
+    string
+  >
+> = {
   whatsappAppSecret: 'test-app-secret',
   whatsappVerifyToken: 'test-verify-token',
   postmarkBasicAuth: 'postmark:pm-secret',
   mailgunSigningKey: 'test-mailgun-signing-key',
   sendgridPathSecret: 'sg-path-secret',
-} as const;
+};
 
 export const INTAKE_ENV: Record<string, string> = {
   STREAMDESK_WHATSAPP_APP_SECRET: SECRETS.whatsappAppSecret,
@@ -176,8 +185,7 @@ export function mailgunFields(
     token,
     signature,
   };
-  const from = options.from === undefined ? 'Bob <bob@example.org>' : options.from;
-  if (from !== undefined) fields['from'] = from;
+  fields['from'] = 'Bob <bob@example.org>';
   return fields;
 }
 
@@ -224,4 +232,14 @@ export async function multipart(
     body: Buffer.from(await response.arrayBuffer()),
     contentType: response.headers.get('content-type') ?? '',
   };
+}
+
+/** The stable error code of an intake error response. */
+export function errorCode(response: { json(): unknown }): string {
+  return (response.json() as { error: { code: string } }).error.code;
+}
+
+/** The message of an intake error response. */
+export function errorMessage(response: { json(): unknown }): string {
+  return (response.json() as { error: { message: string } }).error.message;
 }

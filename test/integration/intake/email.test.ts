@@ -17,6 +17,7 @@ import {
   postmarkInbound,
   SECRETS,
   sendgridFields,
+  errorCode,
 } from '../../support/payloads.ts';
 
 let admin: Admin;
@@ -106,10 +107,10 @@ describe('Postmark', () => {
     expect((await post(postmarkInbound(), 'postmark:wrong')).statusCode).toBe(401);
     const broken = await post('{"From": ');
     expect(broken.statusCode).toBe(403);
-    expect(broken.json().error.code).toBe('SD_ERR_INTAKE_MALFORMED_BODY');
+    expect(errorCode(broken)).toBe('SD_ERR_INTAKE_MALFORMED_BODY');
     const noSender = await post({ ...postmarkInbound(), From: '', FromFull: {} });
     expect(noSender.statusCode).toBe(403);
-    expect(noSender.json().error.code).toBe('SD_ERR_INTAKE_INVALID_PAYLOAD');
+    expect(errorCode(noSender)).toBe('SD_ERR_INTAKE_INVALID_PAYLOAD');
   });
 });
 
@@ -176,15 +177,15 @@ describe('Mailgun', () => {
   it('refuses a bad signature (401), a stale timestamp and a replayed token (401, stale)', async () => {
     const bad = await postForm(mailgunFields({ key: 'not-the-key' }));
     expect(bad.statusCode).toBe(401);
-    expect(bad.json().error.code).toBe('SD_ERR_INTAKE_UNAUTHORIZED');
+    expect(errorCode(bad)).toBe('SD_ERR_INTAKE_UNAUTHORIZED');
     const stale = await postForm(mailgunFields({ timestamp: Math.floor(Date.now() / 1000) - 3600 }));
     expect(stale.statusCode).toBe(401);
-    expect(stale.json().error.code).toBe('SD_ERR_INTAKE_STALE_SIGNATURE');
+    expect(errorCode(stale)).toBe('SD_ERR_INTAKE_STALE_SIGNATURE');
     const fields = mailgunFields();
     expect((await postForm(fields)).statusCode).toBe(200);
     const replay = await postForm({ ...fields, 'Message-Id': `<${messageId()}>`, 'message-headers': '[]' });
     expect(replay.statusCode).toBe(401);
-    expect(replay.json().error.code).toBe('SD_ERR_INTAKE_STALE_SIGNATURE');
+    expect(errorCode(replay)).toBe('SD_ERR_INTAKE_STALE_SIGNATURE');
   });
 
   it('a delivery that can never be accepted gets 406, which Mailgun does not retry', async () => {
@@ -193,7 +194,7 @@ describe('Mailgun', () => {
     delete fields['sender'];
     const response = await postForm(fields);
     expect(response.statusCode).toBe(406);
-    expect(response.json().error.code).toBe('SD_ERR_INTAKE_INVALID_PAYLOAD');
+    expect(errorCode(response)).toBe('SD_ERR_INTAKE_INVALID_PAYLOAD');
     const json = await intake.app.inject({
       method: 'POST',
       url: '/webhooks/email/mailgun',
@@ -257,7 +258,7 @@ describe('SendGrid Inbound Parse', () => {
       headers: { 'content-type': huge.contentType },
     });
     expect(tooLarge.statusCode).toBe(413);
-    expect(tooLarge.json().error.code).toBe('SD_ERR_INTAKE_PAYLOAD_TOO_LARGE');
+    expect(errorCode(tooLarge)).toBe('SD_ERR_INTAKE_PAYLOAD_TOO_LARGE');
     expect(await readRawRecords(intake.topic)).toHaveLength(before);
   });
 });

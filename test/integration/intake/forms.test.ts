@@ -3,6 +3,7 @@ import type { Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testKafka } from '../../support/env.ts';
 import { readRawRecords, startTestIntake, testFormsFile, type TestIntake } from '../../support/intake.ts';
+import { errorCode } from '../../support/payloads.ts';
 import { deleteTestTopics } from '../../support/kafka.ts';
 
 let admin: Admin;
@@ -51,7 +52,7 @@ describe('web forms', () => {
       page_url: 'https://www.example.com/help',
     });
     expect(first.statusCode).toBe(202);
-    const reference = (first.json() as { reference: string }).reference;
+    const reference = first.json<{ reference: string }>().reference;
     const second = await submit(
       forms.contact,
       new URLSearchParams({ email: 'eve@example.com', message: 'Hello from a plain form' }).toString(),
@@ -101,7 +102,7 @@ describe('web forms', () => {
       { origin: 'https://evil.example' },
     );
     expect(post.statusCode).toBe(403);
-    expect(post.json().error.code).toBe('SD_ERR_INTAKE_FORBIDDEN');
+    expect(errorCode(post)).toBe('SD_ERR_INTAKE_FORBIDDEN');
     const allowed = await json(
       forms.contact,
       { email: 'x@example.com', message: 'hi' },
@@ -146,7 +147,7 @@ describe('web forms', () => {
       );
     expect(statuses).toEqual([202, 202, 202, 429, 429]);
     const limited = await json(forms.limited, { phone: '+15550100', message: 'again' }, {}, client);
-    expect(limited.json().error.code).toBe('SD_ERR_INTAKE_RATE_LIMITED');
+    expect(errorCode(limited)).toBe('SD_ERR_INTAKE_RATE_LIMITED');
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
     expect(
       (await json(forms.limited, { phone: '+15550100', message: 'other client' }, {}, ip())).statusCode,
@@ -161,7 +162,7 @@ describe('web forms', () => {
       json(forms.contact, body, { 'idempotency-key': key }),
     ]);
     expect(responses.map((r) => r.statusCode)).toEqual([202, 202]);
-    const references = responses.map((r) => (r.json() as { reference: string }).reference);
+    const references = responses.map((r) => r.json<{ reference: string }>().reference);
     expect(references[0]).toBe(references[1]);
     const records = (await readRawRecords(intake.topic)).filter(
       (r) => r.value.dedup_key === `form:${forms.contact}:${key}`,

@@ -15,7 +15,7 @@ import { createStack } from '../../../src/stack/stack.ts';
 import { testKafka, uniqueName } from '../../support/env.ts';
 import { readRawRecords, startTestIntake, type TestIntake } from '../../support/intake.ts';
 import { deleteTestTopics } from '../../support/kafka.ts';
-import { signedWhatsAppText } from '../../support/payloads.ts';
+import { errorCode, errorMessage, signedWhatsAppText } from '../../support/payloads.ts';
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -84,8 +84,10 @@ describe('dependencies down', () => {
       const response = await postWhatsApp(intake);
       expect(response.statusCode).toBe(503);
       expect(response.headers['retry-after']).toBe('5');
-      expect(response.json().error.code).toBe('SD_ERR_INTAKE_UNAVAILABLE');
-      expect((await intake.app.inject({ url: '/readyz' })).json().checks.kafka).toBe('failing');
+      expect(errorCode(response)).toBe('SD_ERR_INTAKE_UNAVAILABLE');
+      expect(
+        (await intake.app.inject({ url: '/readyz' })).json<{ checks: { kafka: string } }>().checks.kafka,
+      ).toBe('failing');
     } finally {
       await intake.close();
     }
@@ -98,7 +100,7 @@ describe('dependencies down', () => {
     try {
       const response = await postWhatsApp(intake);
       expect(response.statusCode).toBe(503);
-      expect(response.json().error.message).toBe('the schema registry is unreachable');
+      expect(errorMessage(response)).toBe('the schema registry is unreachable');
       expect(await readRawRecords(intake.topic)).toHaveLength(0);
     } finally {
       await intake.close();
@@ -194,8 +196,7 @@ describe('broker killed mid-load', () => {
     const app = buildApp(intake.runtime.deps);
     const results: { id: string; status: number }[] = [];
     const started = Date.now();
-    let killed = false;
-    let restarted = false;
+    const chaosState = { killed: false, restarted: false };
     const worker = async () => {
       while (Date.now() - started < 9000) {
         const message = signedWhatsAppText();
@@ -213,13 +214,13 @@ describe('broker killed mid-load', () => {
       const pid = (await stack.status()).find((s) => s.name === 'kafka')?.pid;
       if (pid === undefined) throw new Error('no broker pid');
       process.kill(pid, 'SIGKILL');
-      killed = true;
+      chaosState.killed = true;
       await new Promise((r) => setTimeout(r, 3000));
       await stack.up(['kafka']);
-      restarted = true;
+      chaosState.restarted = true;
     };
     await Promise.all([...Array.from({ length: 8 }, worker), chaos()]);
-    expect(killed && restarted).toBe(true);
+    expect(chaosState).toEqual({ killed: true, restarted: true });
     // Let sends that outlived their request settle, then read what the broker kept.
     const deadline = Date.now() + 20_000;
     while (intake.runtime.deps.publisher.backlog() > 0 && Date.now() < deadline)

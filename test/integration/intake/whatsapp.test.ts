@@ -17,6 +17,7 @@ import {
   waId,
   wamid,
   whatsappWebhook,
+  errorCode,
 } from '../../support/payloads.ts';
 
 let admin: Admin;
@@ -288,7 +289,7 @@ describe('WhatsApp webhook', () => {
       headers: { 'content-type': 'application/json' },
     });
     expect(missing.statusCode).toBe(401);
-    expect(missing.json().error.code).toBe('SD_ERR_INTAKE_UNAUTHORIZED');
+    expect(errorCode(missing)).toBe('SD_ERR_INTAKE_UNAUTHORIZED');
     const wrong = await post(body, { 'x-hub-signature-256': signWhatsApp(body, 'another-secret') });
     expect(wrong.statusCode).toBe(401);
     // Tampered body, original signature.
@@ -302,12 +303,12 @@ describe('WhatsApp webhook', () => {
     const secretLooking = '{"object":"whatsapp_business_account","entry":[{"changes": alice@example.com';
     const malformed = await post(secretLooking);
     expect(malformed.statusCode).toBe(400);
-    expect(malformed.json().error.code).toBe('SD_ERR_INTAKE_MALFORMED_BODY');
+    expect(errorCode(malformed)).toBe('SD_ERR_INTAKE_MALFORMED_BODY');
     expect(malformed.body).not.toContain('alice'); // nothing of the body is echoed
 
     const wrongShape = await post(JSON.stringify({ object: 'page', entry: [] }));
     expect(wrongShape.statusCode).toBe(422);
-    expect(wrongShape.json().error.code).toBe('SD_ERR_INTAKE_INVALID_PAYLOAD');
+    expect(errorCode(wrongShape)).toBe('SD_ERR_INTAKE_INVALID_PAYLOAD');
 
     const noFrom = await post(
       JSON.stringify(whatsappWebhook([{ messages: [{ id: wamid(), type: 'text', text: { body: 'x' } }] }])),
@@ -321,14 +322,14 @@ describe('WhatsApp webhook', () => {
       headers: { 'content-type': 'text/plain' },
     });
     expect(text.statusCode).toBe(415);
-    expect(text.json().error.code).toBe('SD_ERR_INTAKE_UNSUPPORTED_MEDIA_TYPE');
+    expect(errorCode(text)).toBe('SD_ERR_INTAKE_UNSUPPORTED_MEDIA_TYPE');
 
     const huge = JSON.stringify(
       whatsappWebhook([{ messages: [textMessage(waId(), 'x'.repeat(intake.config.intake.maxBodyBytes))] }]),
     );
     const tooLarge = await post(huge);
     expect(tooLarge.statusCode).toBe(413);
-    expect(tooLarge.json().error.code).toBe('SD_ERR_INTAKE_PAYLOAD_TOO_LARGE');
+    expect(errorCode(tooLarge)).toBe('SD_ERR_INTAKE_PAYLOAD_TOO_LARGE');
 
     const unknown = await intake.app.inject({
       method: 'POST',
@@ -337,7 +338,7 @@ describe('WhatsApp webhook', () => {
       headers: { 'content-type': 'application/json' },
     });
     expect(unknown.statusCode).toBe(404);
-    expect(unknown.json().error.code).toBe('SD_ERR_INTAKE_NOT_FOUND');
+    expect(errorCode(unknown)).toBe('SD_ERR_INTAKE_NOT_FOUND');
     expect(await readRawRecords(intake.topic)).toHaveLength(before);
   });
 
@@ -349,7 +350,7 @@ describe('WhatsApp webhook', () => {
       ),
     );
     expect(responses.map((r) => r.statusCode)).toEqual(Array.from({ length: 10 }, () => 200));
-    expect(responses.map((r) => (r.json() as { accepted: number }).accepted).sort()).toEqual([
+    expect(responses.map((r) => r.json<{ accepted: number }>().accepted).sort()).toEqual([
       0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
     ]);
     const records = (await readRawRecords(intake.topic)).filter((r) => r.value.provider_message_id === id);
