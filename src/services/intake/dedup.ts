@@ -38,7 +38,16 @@ export interface DedupOptions {
 const DONE_SCRIPT = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3]) end return nil`;
 const RELEASE_SCRIPT = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
+interface DedupCommands {
+  sdDedupDone(key: string, token: string, value: string, ttl: number): Promise<unknown>;
+  sdDedupRelease(key: string, token: string): Promise<unknown>;
+}
+
 export function createDedup(redis: Redis, options: DedupOptions): Dedup {
+  // defineCommand sends EVALSHA (the script is sent once, not with every call).
+  redis.defineCommand('sdDedupDone', { numberOfKeys: 1, lua: DONE_SCRIPT });
+  redis.defineCommand('sdDedupRelease', { numberOfKeys: 1, lua: RELEASE_SCRIPT });
+  const scripts = redis as unknown as DedupCommands & Redis;
   const prefix = options.prefix ?? 'sd:dedup:';
   const pendingTtl = options.pendingTtlSeconds ?? 60;
   const waitMs = options.waitMs ?? 4000;
@@ -82,9 +91,7 @@ export function createDedup(redis: Redis, options: DedupOptions): Dedup {
     async release(claims) {
       if (claims.length === 0) return;
       try {
-        const pipeline = redis.pipeline();
-        for (const c of claims) pipeline.eval(RELEASE_SCRIPT, 1, prefix + c.key, c.token);
-        await pipeline.exec();
+        await Promise.all(claims.map((c) => scripts.sdDedupRelease(prefix + c.key, c.token)));
       } catch (error) {
         // The pending claims expire on their own after pendingTtl.
         unavailable(error);
