@@ -92,7 +92,7 @@ async function generate(spec: LoadSpec): Promise<LoadResult> {
         continue;
       }
       // Fire every request that is due (catching up after a timer was late), each stamped with its due time.
-      while (begin + n * interval <= performance.now() && !state.stop) {
+      while (begin + n * interval <= performance.now()) {
         const p = send(begin + n * interval);
         inFlight.push(p);
         n++;
