@@ -16,7 +16,7 @@ import { createKafka } from '../src/kafka/client.ts';
 import { PROJECT_ROOT } from '../src/paths.ts';
 import { createRegistryClient } from '../src/registry/client.ts';
 import { buildApp } from '../src/services/intake/app.ts';
-import { createIntakeRuntime } from '../src/services/intake/main.ts';
+import { createIntakeRuntime, INTAKE_PRODUCER } from '../src/services/intake/main.ts';
 import { createRawPublisher } from '../src/services/intake/publisher.ts';
 import { createStack } from '../src/stack/stack.ts';
 import { intakeConfig } from '../test/support/intake.ts';
@@ -51,11 +51,7 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
 
   try {
     // (b) baseline first: a bare route, same producer settings as the intake's.
-    const producer: Producer = kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-    });
+    const producer: Producer = kafka.producer(INTAKE_PRODUCER);
     await producer.connect();
     const bare = Fastify();
     bare.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_r, body, done) =>

@@ -5,6 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
+import { Partitioners, type ProducerConfig } from 'kafkajs';
 import { pino, type Logger } from 'pino';
 import type { Config } from '../../config/index.ts';
 import { TOPICS } from '../../contracts/topics.ts';
@@ -16,6 +17,21 @@ import { createDedup } from './dedup.ts';
 import { createIntakeMetrics } from './metrics.ts';
 import { createRawPublisher } from './publisher.ts';
 import { createRateLimiter } from './rate-limit.ts';
+
+/**
+ * The intake's producer settings. Idempotent, acks=all (per send), one request in flight (kafkajs's
+ * idempotent sequencing is only safe so), retrying until the broker answers: a request gives up
+ * after publishTimeoutMs, and its send settles the dedup claims when it finally completes. The
+ * Java-compatible partitioner puts a key where Kafka Streams/ksqlDB would, which co-partitioned
+ * joins depend on.
+ */
+export const INTAKE_PRODUCER: ProducerConfig = {
+  idempotent: true,
+  maxInFlightRequests: 1,
+  allowAutoTopicCreation: false,
+  createPartitioner: Partitioners.DefaultPartitioner,
+  retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 2000 },
+};
 
 export interface IntakeRuntime {
   readonly deps: IntakeDeps;
@@ -46,12 +62,7 @@ export async function createIntakeRuntime(
     clientId: 'streamdesk-intake',
     log: (level, message) => logger[level]({ component: 'kafkajs' }, message),
   });
-  // Idempotent, acks=all, one request in flight (kafkajs's idempotent sequencing is only safe so).
-  const producer = kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    allowAutoTopicCreation: false,
-  });
+  const producer = kafka.producer(INTAKE_PRODUCER);
   const state = { connected: false, closing: false };
   const connecting = (async () => {
     for (let attempt = 1; !state.closing; attempt++) {
