@@ -63,7 +63,12 @@ describe('Schema Registry (Apicurio ccompat) with the JS clients', () => {
   });
 
   it('@confluentinc/schemaregistry serializes and deserializes with auto-registration', async () => {
-    const client = new SchemaRegistryClient({ baseURLs: [registryUrl], maxRetries: 2 });
+    const client = new SchemaRegistryClient({
+      baseURLs: [registryUrl],
+      maxRetries: 2,
+      // axios has no timeout by default: a request lost under load would hang the test instead of retrying.
+      createAxiosDefaults: { timeout: 10_000 },
+    });
     const topic = uniqueName('confluent-sr');
     const schema = ticketSchema('ConfluentTicket');
     const id = await client.register(`${topic}-value`, { schemaType: 'AVRO', schema });
@@ -99,7 +104,11 @@ describe('Schema Registry (Apicurio ccompat) with the JS clients', () => {
     await expect(
       registry.register({ type: SchemaType.AVRO, schema: incompatible }, { subject }),
     ).rejects.toThrow();
-    const client = new SchemaRegistryClient({ baseURLs: [registryUrl], maxRetries: 0 });
+    const client = new SchemaRegistryClient({
+      baseURLs: [registryUrl],
+      maxRetries: 0,
+      createAxiosDefaults: { timeout: 10_000 },
+    });
     await expect(client.register(subject, { schemaType: 'AVRO', schema: incompatible })).rejects.toThrow();
     // The failed attempts registered nothing.
     const versions = (await (
