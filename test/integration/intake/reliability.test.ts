@@ -236,6 +236,10 @@ describe('broker killed mid-load', () => {
     expect(failed.length).toBeGreaterThan(0); // the kill was felt
     const landed = new Set((await readRawRecords(topic, brokers)).map((r) => r.value.provider_message_id));
     const lost = ok.filter((r) => !landed.has(r.id));
+    console.info(
+      `broker kill: ${results.length} requests, ${ok.length} answered 200, ${failed.length} answered 503, ` +
+        `${landed.size} records on the topic, ${lost.length} accepted records missing`,
+    );
     expect(lost).toEqual([]);
   }, 120_000);
 });
