@@ -85,11 +85,13 @@ export const ERRORS = {
   REGISTRY_UNAVAILABLE: {
     code: 'SD_ERR_REGISTRY_UNAVAILABLE',
     retriable: true,
+    httpStatus: 503,
     description: 'The Schema Registry did not answer or answered with an unexpected error.',
   },
   KAFKA_UNAVAILABLE: {
     code: 'SD_ERR_KAFKA_UNAVAILABLE',
     retriable: true,
+    httpStatus: 503,
     description: 'The Kafka cluster did not answer (connection refused, timeout, no controller).',
   },
   TOPICS_REFUSED: {
@@ -171,6 +173,46 @@ export const ERRORS = {
     httpStatus: 503,
     description:
       'Kafka or the schema registry is unreachable (or the same message is being processed); nothing was published, retry later.',
+  },
+  TICKET_NOT_FOUND: {
+    code: 'SD_ERR_TICKET_NOT_FOUND',
+    retriable: false,
+    httpStatus: 404,
+    description: 'No ticket with that id.',
+  },
+  CUSTOMER_NOT_FOUND: {
+    code: 'SD_ERR_CUSTOMER_NOT_FOUND',
+    retriable: false,
+    httpStatus: 404,
+    description: 'No customer with that id.',
+  },
+  TICKET_TRANSITION: {
+    code: 'SD_ERR_TICKET_TRANSITION',
+    retriable: false,
+    httpStatus: 409,
+    description: 'The ticket cannot move from its current status to the requested one (see the lifecycle).',
+  },
+  TICKETS_INVALID_REQUEST: {
+    code: 'SD_ERR_TICKETS_INVALID_REQUEST',
+    retriable: false,
+    httpStatus: 422,
+    description: 'The request body is missing fields or has values the tickets API does not accept.',
+  },
+  TICKETS_UNAVAILABLE: {
+    code: 'SD_ERR_TICKETS_UNAVAILABLE',
+    retriable: true,
+    httpStatus: 503,
+    description: 'PostgreSQL, Kafka or the registry is unavailable; retry later.',
+  },
+  RECORD_UNDECODABLE: {
+    code: 'SD_ERR_RECORD_UNDECODABLE',
+    retriable: false,
+    description: 'A consumed record is not in the Confluent Avro wire format or does not decode with its schema (sent to the dead-letter topic).',
+  },
+  RECORD_INVALID: {
+    code: 'SD_ERR_RECORD_INVALID',
+    retriable: false,
+    description: 'A consumed record decodes but cannot be acted on (missing contact key, unknown kind...); sent to the dead-letter topic.',
   },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -11,13 +11,14 @@ import { dispatch, type Command } from './command.ts';
 import { intakeCommand } from './intake.ts';
 import { schemasCommand } from './schemas.ts';
 import { stackCommand } from './stack.ts';
+import { ticketsCommand } from './tickets.ts';
 import { topicsCommand } from './topics.ts';
 
 export const rootCommand: Command = {
   name: 'streamdesk',
   summary: 'event-streaming backbone for customer-support CRMs',
   usage: ['<command> [options]', '<command> --help'],
-  subcommands: [stackCommand, topicsCommand, schemasCommand, intakeCommand],
+  subcommands: [stackCommand, topicsCommand, schemasCommand, intakeCommand, ticketsCommand],
   details: 'Configuration comes from the environment and an optional .env file (keys: .env.example).',
 };
 

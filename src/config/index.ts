@@ -119,6 +119,16 @@ interface ParsedBase {
   STREAMDESK_MAILGUN_MAX_AGE: number;
   STREAMDESK_SENDGRID_PATH_SECRET: string;
   STREAMDESK_SENDGRID_BASIC_AUTH: string;
+  STREAMDESK_TOPIC_PREFIX: string;
+  STREAMDESK_TICKETS_HOST: string;
+  STREAMDESK_TICKETS_PORT: number;
+  STREAMDESK_TICKETS_GROUP: string;
+  STREAMDESK_TICKETS_CONCURRENCY: number;
+  STREAMDESK_TICKETS_WHATSAPP_WINDOW: number;
+  STREAMDESK_TICKETS_SLA: string;
+  STREAMDESK_TICKETS_SLA_CHECK_INTERVAL: number;
+  STREAMDESK_TICKETS_RETRY_DELAYS: string;
+  STREAMDESK_TICKETS_MAX_ATTEMPTS: number;
 }
 
 /**
@@ -290,6 +300,48 @@ export const CONFIG_KEYS: { readonly [K in keyof ParsedBase]: KeySpec<ParsedBase
     default: '',
     description: 'user:password for SendGrid Inbound Parse basic auth (alternative to the path secret).',
   },
+  STREAMDESK_TOPIC_PREFIX: {
+    parse: optional,
+    default: '',
+    description: 'Prefix for every topic name (isolated environments, tests); subjects keep their catalog names.',
+  },
+  STREAMDESK_TICKETS_HOST: { parse: text, default: '127.0.0.1', description: 'Address the tickets API listens on.' },
+  STREAMDESK_TICKETS_PORT: { parse: port, default: 8082, description: 'Tickets API HTTP port.' },
+  STREAMDESK_TICKETS_GROUP: {
+    parse: text,
+    default: 'streamdesk-tickets',
+    description: 'Consumer group of the tickets service (instances sharing it split the partitions).',
+  },
+  STREAMDESK_TICKETS_CONCURRENCY: {
+    parse: positiveInt,
+    default: 3,
+    description: 'Partitions processed concurrently per instance (order is kept within a partition).',
+  },
+  STREAMDESK_TICKETS_WHATSAPP_WINDOW: {
+    parse: durationSeconds,
+    default: 24 * 3600,
+    description: "A WhatsApp message joins the contact's ticket if that ticket saw a message within this window.",
+  },
+  STREAMDESK_TICKETS_SLA: {
+    parse: optional,
+    default: '',
+    description: 'SLA target overrides: URGENT=15m/4h,HIGH=1h/8h,NORMAL=4h/1d,LOW=8h/3d (first response/resolution).',
+  },
+  STREAMDESK_TICKETS_SLA_CHECK_INTERVAL: {
+    parse: durationSeconds,
+    default: 30,
+    description: 'How often SLA timers are checked for breaches.',
+  },
+  STREAMDESK_TICKETS_RETRY_DELAYS: {
+    parse: text,
+    default: '5s,30s,2m,10m',
+    description: 'Delays of successive retries of a failed record (via the .retry topic) before the dead-letter topic.',
+  },
+  STREAMDESK_TICKETS_MAX_ATTEMPTS: {
+    parse: positiveInt,
+    default: 5,
+    description: 'Attempts (first try included) before a retriable failure goes to the dead-letter topic.',
+  },
 };
 
 export interface StackConfig {
@@ -315,6 +367,21 @@ export interface Config {
   readonly logLevel: LogLevel;
   readonly profile: 'local' | 'production';
   readonly intake: IntakeConfig;
+  readonly topicPrefix: string;
+  readonly tickets: TicketsConfig;
+}
+
+export interface TicketsConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly groupId: string;
+  readonly concurrency: number;
+  readonly whatsappWindowMs: number;
+  /** Raw override spec; parsed by the SLA module. */
+  readonly sla: string;
+  readonly slaCheckIntervalMs: number;
+  readonly retryDelaysMs: readonly number[];
+  readonly maxAttempts: number;
 }
 
 export interface IntakeConfig {
@@ -402,6 +469,18 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ro
     database: { url: p.STREAMDESK_DATABASE_URL },
     logLevel: p.STREAMDESK_LOG_LEVEL,
     profile: p.STREAMDESK_PROFILE,
+    topicPrefix: p.STREAMDESK_TOPIC_PREFIX,
+    tickets: {
+      host: p.STREAMDESK_TICKETS_HOST,
+      port: p.STREAMDESK_TICKETS_PORT,
+      groupId: p.STREAMDESK_TICKETS_GROUP,
+      concurrency: p.STREAMDESK_TICKETS_CONCURRENCY,
+      whatsappWindowMs: p.STREAMDESK_TICKETS_WHATSAPP_WINDOW * 1000,
+      sla: p.STREAMDESK_TICKETS_SLA,
+      slaCheckIntervalMs: p.STREAMDESK_TICKETS_SLA_CHECK_INTERVAL * 1000,
+      retryDelaysMs: p.STREAMDESK_TICKETS_RETRY_DELAYS.split(',').map((d) => durationSeconds(d.trim(), 'STREAMDESK_TICKETS_RETRY_DELAYS') * 1000),
+      maxAttempts: p.STREAMDESK_TICKETS_MAX_ATTEMPTS,
+    },
     intake: {
       host: p.STREAMDESK_INTAKE_HOST,
       port: p.STREAMDESK_INTAKE_PORT,

@@ -21,3 +21,8 @@ export function valueSubject(topic: string): string {
 
 export const RETRY_SUFFIX = '.retry';
 export const DEAD_LETTER_SUFFIX = '.dlt';
+
+/** The topic name in an environment with STREAMDESK_TOPIC_PREFIX (subjects keep catalog names). */
+export function prefixed(prefix: string, topic: string): string {
+  return `${prefix}${topic}`;
+}

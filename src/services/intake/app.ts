@@ -14,6 +14,7 @@ import Fastify, {
 import type { Logger } from 'pino';
 import type { IntakeConfig } from '../../config/index.ts';
 import { isStreamdeskError, StreamdeskError, type ErrorKey } from '../../errors.ts';
+import { sendError } from '../../http/errors.ts';
 import { acceptCandidates, type AcceptDeps } from './accept.ts';
 import { parseJson, registerBodyParsers, type Body } from './body.ts';
 import { InvalidPayload, type Candidate } from './candidate.ts';
@@ -179,8 +180,7 @@ export function buildApp(deps: IntakeDeps): FastifyInstance {
             : status >= 500
               ? 'error'
               : 'rejected';
-    if (status === 503) void reply.header('retry-after', '5');
-    return reply.code(status).send({ error: { code: error.code, message: error.message } });
+    return sendError(reply, error, status);
   };
 
   app.setErrorHandler((error: unknown, request, reply) => {
@@ -207,7 +207,7 @@ export function buildApp(deps: IntakeDeps): FastifyInstance {
       'intake error',
     );
     request.outcome = 'error';
-    return reply.code(500).send({ error: { code: 'SD_ERR_UNEXPECTED', message: 'internal error' } });
+    return sendError(reply, error);
   });
   app.setNotFoundHandler((request, reply) =>
     reject(reply, request, new StreamdeskError('INTAKE_NOT_FOUND', 'no such endpoint')),

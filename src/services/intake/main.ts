@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import { Partitioners, type ProducerConfig } from 'kafkajs';
 import { pino, type Logger } from 'pino';
 import type { Config } from '../../config/index.ts';
-import { TOPICS } from '../../contracts/topics.ts';
+import { prefixed, TOPICS } from '../../contracts/topics.ts';
 import { createKafka } from '../../kafka/client.ts';
 import { createRegistryClient } from '../../registry/client.ts';
 import { buildApp, type IntakeDeps } from './app.ts';
@@ -92,7 +92,7 @@ export async function createIntakeRuntime(
   const publisher = createRawPublisher({
     producer,
     registry,
-    topic: options.topic ?? TOPICS.rawMessages,
+    topic: options.topic ?? prefixed(config.topicPrefix, TOPICS.rawMessages),
     maxRecordBytes: config.intake.maxRecordBytes,
   });
   const warnRedis = (what: string) => () => {

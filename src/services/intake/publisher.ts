@@ -8,18 +8,19 @@
  * A request's promise settles when the broker acknowledged (or refused) the produce request that
  * carried its records.
  */
-import avro from 'avsc';
 import type { Message, Producer } from 'kafkajs';
-import { SCHEMA, SUBJECT, type RawMessage } from '../../contracts/generated/ingestion-raw-messages-value.ts';
+import * as RawMessages from '../../contracts/generated/ingestion-raw-messages-value.ts';
+import type { RawMessage } from '../../contracts/generated/ingestion-raw-messages-value.ts';
 import { StreamdeskError } from '../../errors.ts';
 import type { RegistryClient } from '../../registry/client.ts';
+import { createAvroEncoder } from '../../registry/serde.ts';
 
 export interface RawPublisher {
   /** Encode (throws SD_ERR_INTAKE_PAYLOAD_TOO_LARGE for a record over the limit) without sending. */
   encode(records: readonly RawMessage[]): Promise<Message[]>;
   /** Send encoded messages; resolves once the broker acknowledged all of them. */
   send(messages: readonly Message[]): Promise<void>;
-  /** The schema id of the raw-message contract, looked up once (SD_ERR_INTAKE_UNAVAILABLE if not). */
+  /** The schema id of the raw-message contract, looked up once (SD_ERR_REGISTRY_UNAVAILABLE if not). */
   schemaId(): Promise<number>;
   /** Messages queued or in flight. */
   backlog(): number;
@@ -36,9 +37,6 @@ export interface PublisherOptions {
   readonly maxBatchBytes?: number;
 }
 
-const type = avro.Type.forSchema(SCHEMA as unknown as avro.Schema);
-const SCHEMA_TEXT = JSON.stringify(SCHEMA);
-
 interface Pending {
   readonly messages: readonly Message[];
   readonly bytes: number;
@@ -49,27 +47,11 @@ interface Pending {
 export function createRawPublisher(options: PublisherOptions): RawPublisher {
   const maxBacklog = options.maxBacklog ?? 20_000;
   const maxBatchBytes = options.maxBatchBytes ?? 800 * 1024;
-  let idPromise: Promise<number> | undefined;
+  const encoder = createAvroEncoder<RawMessage>(options.registry, RawMessages);
   const queue: Pending[] = [];
   let queued = 0;
   let inFlight = 0;
   let sending = false;
-
-  const lookupId = async (): Promise<number> => {
-    let found: { id: number } | undefined;
-    try {
-      found = await options.registry.lookup(SUBJECT, SCHEMA_TEXT);
-    } catch (error) {
-      throw new StreamdeskError('INTAKE_UNAVAILABLE', 'the schema registry is unreachable', { cause: error });
-    }
-    if (!found) {
-      throw new StreamdeskError(
-        'INTAKE_UNAVAILABLE',
-        `the raw-message contract is not registered under ${SUBJECT} (run: streamdesk schemas register)`,
-      );
-    }
-    return found.id;
-  };
 
   const flush = async (): Promise<void> => {
     sending = true;
@@ -101,21 +83,11 @@ export function createRawPublisher(options: PublisherOptions): RawPublisher {
   };
 
   return {
-    async schemaId() {
-      idPromise ??= lookupId().catch((error: unknown) => {
-        idPromise = undefined; // retry on the next request
-        throw error;
-      });
-      return idPromise;
-    },
+    schemaId: () => encoder.schemaId(),
     async encode(records) {
-      const id = await this.schemaId();
-      return records.map((record) => {
-        const body = type.toBuffer(record);
-        const value = Buffer.allocUnsafe(5 + body.length);
-        value.writeUInt8(0, 0);
-        value.writeInt32BE(id, 1);
-        body.copy(value, 5);
+      const values = await Promise.all(records.map((record) => encoder.encode(record)));
+      return records.map((record, i) => {
+        const value = values[i] as Buffer;
         if (value.length > options.maxRecordBytes) {
           throw new StreamdeskError(
             'INTAKE_PAYLOAD_TOO_LARGE',
