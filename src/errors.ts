@@ -207,12 +207,14 @@ export const ERRORS = {
   RECORD_UNDECODABLE: {
     code: 'SD_ERR_RECORD_UNDECODABLE',
     retriable: false,
-    description: 'A consumed record is not in the Confluent Avro wire format or does not decode with its schema (sent to the dead-letter topic).',
+    description:
+      'A consumed record is not in the Confluent Avro wire format or does not decode with its schema (sent to the dead-letter topic).',
   },
   RECORD_INVALID: {
     code: 'SD_ERR_RECORD_INVALID',
     retriable: false,
-    description: 'A consumed record decodes but cannot be acted on (missing contact key, unknown kind...); sent to the dead-letter topic.',
+    description:
+      'A consumed record decodes but cannot be acted on (missing contact key, unknown kind...); sent to the dead-letter topic.',
   },
 } as const satisfies Record<string, ErrorSpec>;
 

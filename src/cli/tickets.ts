@@ -16,7 +16,10 @@ function actorOf(value: unknown): Actor {
 }
 
 /** Run a one-off operation with the service's clients (the outbox relay of a running service publishes). */
-async function withOperations<T>(ctx: CliContext, fn: (deps: Parameters<typeof changeStatus>[0]) => Promise<T>): Promise<T> {
+async function withOperations<T>(
+  ctx: CliContext,
+  fn: (deps: Parameters<typeof changeStatus>[0]) => Promise<T>,
+): Promise<T> {
   const { pool, encoders } = createTicketsClients(ctx.config, createLogger(ctx.config, 'tickets-cli'));
   try {
     await migrate(pool);
@@ -28,7 +31,8 @@ async function withOperations<T>(ctx: CliContext, fn: (deps: Parameters<typeof c
 
 const run: Command = {
   name: 'run',
-  summary: 'Run the tickets service: consume processing.tickets.in, apply effects, relay the outbox, check SLAs, serve the API.',
+  summary:
+    'Run the tickets service: consume processing.tickets.in, apply effects, relay the outbox, check SLAs, serve the API.',
   usage: ['tickets run'],
   details: `
 API (STREAMDESK_TICKETS_HOST:STREAMDESK_TICKETS_PORT, default 127.0.0.1:8082):
@@ -90,13 +94,17 @@ const status: Command = {
   name: 'status',
   summary: "Change a ticket's status (NEW, OPEN, PENDING, SOLVED, CLOSED) following the lifecycle.",
   usage: ['tickets status <ticket id> <status> [--actor agent:<id>]'],
-  options: { actor: { type: 'string', description: 'Who does it: agent[:id] (default), api[:id] or system.' } },
+  options: {
+    actor: { type: 'string', description: 'Who does it: agent[:id] (default), api[:id] or system.' },
+  },
   async run(args, ctx) {
     const [id, to] = args.positionals;
     if (id === undefined || to === undefined) throw usageError('give a ticket id and a status');
     const wanted = to.toUpperCase();
     if (!isTicketStatus(wanted)) throw usageError('status must be NEW, OPEN, PENDING, SOLVED or CLOSED');
-    const ticket = await withOperations(ctx, (deps) => changeStatus(deps, id, wanted, actorOf(args.values['actor']), `cli:${randomUUID()}`));
+    const ticket = await withOperations(ctx, (deps) =>
+      changeStatus(deps, id, wanted, actorOf(args.values['actor']), `cli:${randomUUID()}`),
+    );
     ctx.out(`${ticket.ticket_id}: ${ticket.status}`);
     return 0;
   },
@@ -106,11 +114,17 @@ const mergeCommand: Command = {
   name: 'merge',
   summary: 'Merge customers into the oldest of them: contact keys and tickets move, events are published.',
   usage: ['tickets merge <customer id> <customer id>... [--actor agent:<id>]'],
-  options: { actor: { type: 'string', description: 'Who does it: agent[:id] (default), api[:id] or system.' } },
+  options: {
+    actor: { type: 'string', description: 'Who does it: agent[:id] (default), api[:id] or system.' },
+  },
   async run(args, ctx) {
     if (args.positionals.length < 2) throw usageError('give at least two customer ids');
-    const result = await withOperations(ctx, (deps) => merge(deps, args.positionals, actorOf(args.values['actor']), `cli:${randomUUID()}`));
-    ctx.out(`kept ${result.survivor}; merged ${result.merged.join(', ') || 'nothing'}; moved ${result.movedTickets.length} ticket(s) and ${result.movedContactKeys.length} contact key(s)`);
+    const result = await withOperations(ctx, (deps) =>
+      merge(deps, args.positionals, actorOf(args.values['actor']), `cli:${randomUUID()}`),
+    );
+    ctx.out(
+      `kept ${result.survivor}; merged ${result.merged.join(', ') || 'nothing'}; moved ${result.movedTickets.length} ticket(s) and ${result.movedContactKeys.length} contact key(s)`,
+    );
     return 0;
   },
 };

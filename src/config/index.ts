@@ -303,9 +303,14 @@ export const CONFIG_KEYS: { readonly [K in keyof ParsedBase]: KeySpec<ParsedBase
   STREAMDESK_TOPIC_PREFIX: {
     parse: optional,
     default: '',
-    description: 'Prefix for every topic name (isolated environments, tests); subjects keep their catalog names.',
+    description:
+      'Prefix for every topic name (isolated environments, tests); subjects keep their catalog names.',
   },
-  STREAMDESK_TICKETS_HOST: { parse: text, default: '127.0.0.1', description: 'Address the tickets API listens on.' },
+  STREAMDESK_TICKETS_HOST: {
+    parse: text,
+    default: '127.0.0.1',
+    description: 'Address the tickets API listens on.',
+  },
   STREAMDESK_TICKETS_PORT: { parse: port, default: 8082, description: 'Tickets API HTTP port.' },
   STREAMDESK_TICKETS_GROUP: {
     parse: text,
@@ -320,12 +325,14 @@ export const CONFIG_KEYS: { readonly [K in keyof ParsedBase]: KeySpec<ParsedBase
   STREAMDESK_TICKETS_WHATSAPP_WINDOW: {
     parse: durationSeconds,
     default: 24 * 3600,
-    description: "A WhatsApp message joins the contact's ticket if that ticket saw a message within this window.",
+    description:
+      "A WhatsApp message joins the contact's ticket if that ticket saw a message within this window.",
   },
   STREAMDESK_TICKETS_SLA: {
     parse: optional,
     default: '',
-    description: 'SLA target overrides: URGENT=15m/4h,HIGH=1h/8h,NORMAL=4h/1d,LOW=8h/3d (first response/resolution).',
+    description:
+      'SLA target overrides: URGENT=15m/4h,HIGH=1h/8h,NORMAL=4h/1d,LOW=8h/3d (first response/resolution).',
   },
   STREAMDESK_TICKETS_SLA_CHECK_INTERVAL: {
     parse: durationSeconds,
@@ -335,7 +342,8 @@ export const CONFIG_KEYS: { readonly [K in keyof ParsedBase]: KeySpec<ParsedBase
   STREAMDESK_TICKETS_RETRY_DELAYS: {
     parse: text,
     default: '5s,30s,2m,10m',
-    description: 'Delays of successive retries of a failed record (via the .retry topic) before the dead-letter topic.',
+    description:
+      'Delays of successive retries of a failed record (via the .retry topic) before the dead-letter topic.',
   },
   STREAMDESK_TICKETS_MAX_ATTEMPTS: {
     parse: positiveInt,
@@ -478,7 +486,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ro
       whatsappWindowMs: p.STREAMDESK_TICKETS_WHATSAPP_WINDOW * 1000,
       sla: p.STREAMDESK_TICKETS_SLA,
       slaCheckIntervalMs: p.STREAMDESK_TICKETS_SLA_CHECK_INTERVAL * 1000,
-      retryDelaysMs: p.STREAMDESK_TICKETS_RETRY_DELAYS.split(',').map((d) => durationSeconds(d.trim(), 'STREAMDESK_TICKETS_RETRY_DELAYS') * 1000),
+      retryDelaysMs: p.STREAMDESK_TICKETS_RETRY_DELAYS.split(',').map(
+        (d) => durationSeconds(d.trim(), 'STREAMDESK_TICKETS_RETRY_DELAYS') * 1000,
+      ),
       maxAttempts: p.STREAMDESK_TICKETS_MAX_ATTEMPTS,
     },
     intake: {

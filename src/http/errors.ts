@@ -16,7 +16,9 @@ export function errorBody(error: StreamdeskError): ErrorBody {
 /** Send a StreamdeskError (503s carry Retry-After); anything else is a 500 without details. */
 export function sendError(reply: FastifyReply, error: unknown, status?: number): FastifyReply {
   if (!isStreamdeskError(error)) {
-    return reply.code(500).send({ error: { code: 'SD_ERR_UNEXPECTED', message: 'internal error' } } satisfies ErrorBody);
+    return reply
+      .code(500)
+      .send({ error: { code: 'SD_ERR_UNEXPECTED', message: 'internal error' } } satisfies ErrorBody);
   }
   const code = status ?? error.httpStatus ?? 500;
   if (code === 503) void reply.header('retry-after', '5');

@@ -65,7 +65,10 @@ export function isRetriable(error: unknown): boolean {
   const code = typeof e.code === 'string' ? e.code : '';
   // PostgreSQL: connection exceptions (08), shutdown (57P), serialization/deadlock (40), out of resources (53).
   if (/^(08|57P|40|53)/.test(code)) return true;
-  return ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND'].includes(code) || /timeout/i.test(String(e.name));
+  return (
+    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND'].includes(code) ||
+    /timeout/i.test(String(e.name))
+  );
 }
 
 function headerString(headers: IHeaders | undefined, name: string): string | undefined {
@@ -78,7 +81,10 @@ function safeError(error: unknown): { code: string; message: string } {
   if (isStreamdeskError(error)) return { code: error.code, message: error.message };
   // Foreign messages may quote data: only the class and, for PostgreSQL, its SQLSTATE.
   const code = (error as { code?: unknown }).code;
-  return { code: 'SD_ERR_UNEXPECTED', message: `${(error as Error).name || 'Error'}${typeof code === 'string' ? ` ${code}` : ''}` };
+  return {
+    code: 'SD_ERR_UNEXPECTED',
+    message: `${(error as Error).name || 'Error'}${typeof code === 'string' ? ` ${code}` : ''}`,
+  };
 }
 
 export function createConsumerRunner<T>(options: ConsumerRunnerOptions<T>): ConsumerRunner {
@@ -86,16 +92,27 @@ export function createConsumerRunner<T>(options: ConsumerRunnerOptions<T>): Cons
   const consumers: Consumer[] = [];
   const timers = new Set<NodeJS.Timeout>();
 
-  const forward = async (message: KafkaMessage, meta: RecordMeta, error: unknown, to: 'retry' | 'dead-letter'): Promise<void> => {
+  const forward = async (
+    message: KafkaMessage,
+    meta: RecordMeta,
+    error: unknown,
+    to: 'retry' | 'dead-letter',
+  ): Promise<void> => {
     const first = meta.topic === options.topic;
     const safe = safeError(error);
     const attempts = meta.attempt;
     const delay = options.retryDelaysMs[Math.min(attempts - 1, options.retryDelaysMs.length - 1)] ?? 60_000;
     const headers: IHeaders = {
       ...message.headers,
-      [HEADERS.originalTopic]: first ? meta.topic : (headerString(meta.headers, HEADERS.originalTopic) ?? meta.topic),
-      [HEADERS.originalPartition]: first ? String(meta.partition) : (headerString(meta.headers, HEADERS.originalPartition) ?? String(meta.partition)),
-      [HEADERS.originalOffset]: first ? meta.offset : (headerString(meta.headers, HEADERS.originalOffset) ?? meta.offset),
+      [HEADERS.originalTopic]: first
+        ? meta.topic
+        : (headerString(meta.headers, HEADERS.originalTopic) ?? meta.topic),
+      [HEADERS.originalPartition]: first
+        ? String(meta.partition)
+        : (headerString(meta.headers, HEADERS.originalPartition) ?? String(meta.partition)),
+      [HEADERS.originalOffset]: first
+        ? meta.offset
+        : (headerString(meta.headers, HEADERS.originalOffset) ?? meta.offset),
       [HEADERS.attempts]: String(attempts),
       [HEADERS.errorCode]: safe.code,
       [HEADERS.errorMessage]: safe.message,
@@ -130,7 +147,12 @@ export function createConsumerRunner<T>(options: ConsumerRunnerOptions<T>): Cons
   };
 
   const consume = async (groupId: string, topic: string, delayed: boolean): Promise<void> => {
-    const consumer = options.kafka.consumer({ groupId, sessionTimeout: 30_000, heartbeatInterval: 3000, maxWaitTimeInMs: 250 });
+    const consumer = options.kafka.consumer({
+      groupId,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3000,
+      maxWaitTimeInMs: 250,
+    });
     consumers.push(consumer);
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
@@ -156,7 +178,13 @@ export function createConsumerRunner<T>(options: ConsumerRunnerOptions<T>): Cons
               break;
             }
           }
-          await processOne(message, { topic: batch.topic, partition: batch.partition, offset: message.offset, attempt, headers: message.headers ?? {} });
+          await processOne(message, {
+            topic: batch.topic,
+            partition: batch.partition,
+            offset: message.offset,
+            attempt,
+            headers: message.headers ?? {},
+          });
           payload.resolveOffset(message.offset);
           await payload.heartbeat();
         }

@@ -131,7 +131,8 @@ export function createRegistryClient(url: string, timeoutMs = 10_000): RegistryC
     },
     async schemaById(id) {
       const answer = await call('GET', `/schemas/ids/${id}`);
-      if (answer.status === 404) throw new StreamdeskError('RECORD_UNDECODABLE', `the registry has no schema with id ${id}`);
+      if (answer.status === 404)
+        throw new StreamdeskError('RECORD_UNDECODABLE', `the registry has no schema with id ${id}`);
       const schema = (answer.body as { schema?: unknown } | undefined)?.schema;
       if (answer.status !== 200 || typeof schema !== 'string')
         throw unexpected(`reading schema ${id}`, answer);

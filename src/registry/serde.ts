@@ -29,7 +29,9 @@ export function createAvroEncoder<T>(registry: RegistryClient, contract: Contrac
     try {
       found = await registry.lookup(contract.SUBJECT, text);
     } catch (error) {
-      throw new StreamdeskError('REGISTRY_UNAVAILABLE', 'the schema registry is unreachable', { cause: error });
+      throw new StreamdeskError('REGISTRY_UNAVAILABLE', 'the schema registry is unreachable', {
+        cause: error,
+      });
     }
     if (!found) {
       throw new StreamdeskError(
@@ -89,7 +91,10 @@ export function createAvroDecoder<T>(registry: RegistryClient, contract: Contrac
   return {
     async decode(bytes) {
       if (bytes === null || bytes.length < 5 || bytes.readUInt8(0) !== 0) {
-        throw new StreamdeskError('RECORD_UNDECODABLE', 'not in the Confluent Avro wire format (magic byte 0 + schema id)');
+        throw new StreamdeskError(
+          'RECORD_UNDECODABLE',
+          'not in the Confluent Avro wire format (magic byte 0 + schema id)',
+        );
       }
       const id = bytes.readInt32BE(1);
       let resolve: avro.Resolver;
@@ -97,12 +102,18 @@ export function createAvroDecoder<T>(registry: RegistryClient, contract: Contrac
         resolve = await resolver(id);
       } catch (error) {
         if (error instanceof StreamdeskError && error.code === 'SD_ERR_REGISTRY_UNAVAILABLE') throw error;
-        throw new StreamdeskError('RECORD_UNDECODABLE', `schema ${id} is unknown or cannot be read as ${contract.SUBJECT}`, { cause: error });
+        throw new StreamdeskError(
+          'RECORD_UNDECODABLE',
+          `schema ${id} is unknown or cannot be read as ${contract.SUBJECT}`,
+          { cause: error },
+        );
       }
       try {
         return reader.fromBuffer(bytes.subarray(5), resolve) as T;
       } catch (error) {
-        throw new StreamdeskError('RECORD_UNDECODABLE', `the body does not decode with schema ${id}`, { cause: error });
+        throw new StreamdeskError('RECORD_UNDECODABLE', `the body does not decode with schema ${id}`, {
+          cause: error,
+        });
       }
     },
   };

@@ -102,8 +102,14 @@ export async function migrate(pool: pg.Pool): Promise<number> {
   try {
     await client.query('BEGIN');
     await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
-    await client.query('CREATE TABLE IF NOT EXISTS tickets_schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
-    const applied = new Set((await client.query<{ version: number }>('SELECT version FROM tickets_schema_migrations')).rows.map((r) => r.version));
+    await client.query(
+      'CREATE TABLE IF NOT EXISTS tickets_schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
+    );
+    const applied = new Set(
+      (await client.query<{ version: number }>('SELECT version FROM tickets_schema_migrations')).rows.map(
+        (r) => r.version,
+      ),
+    );
     let ran = 0;
     for (const [index, sql] of MIGRATIONS.entries()) {
       const version = index + 1;

@@ -42,7 +42,10 @@ async function survivor(client: Client, customerId: string): Promise<string | un
   let id = customerId;
   for (let hops = 0; hops < 16; hops++) {
     const row: { merged_into: string | null } | undefined = (
-      await client.query<{ merged_into: string | null }>('SELECT merged_into FROM customers WHERE customer_id = $1', [id])
+      await client.query<{ merged_into: string | null }>(
+        'SELECT merged_into FROM customers WHERE customer_id = $1',
+        [id],
+      )
     ).rows[0];
     if (!row) return undefined;
     if (row.merged_into === null) return id;
@@ -61,7 +64,11 @@ export interface AuditInput {
   readonly actor?: { type: 'SYSTEM' | 'AGENT' | 'API_CLIENT' | 'CUSTOMER'; id: string | null };
 }
 
-export async function audit(client: Client, deps: Pick<EffectsDeps, 'outbox' | 'now'>, input: AuditInput): Promise<void> {
+export async function audit(
+  client: Client,
+  deps: Pick<EffectsDeps, 'outbox' | 'now'>,
+  input: AuditInput,
+): Promise<void> {
   await deps.outbox.audit(client, {
     audit_id: randomUUID(),
     occurred_at: deps.now(),
@@ -75,7 +82,11 @@ export async function audit(client: Client, deps: Pick<EffectsDeps, 'outbox' | '
   });
 }
 
-async function publishIdentity(client: Client, deps: EffectsDeps, identity: Omit<CustomerIdentity, 'linked_at'>): Promise<void> {
+async function publishIdentity(
+  client: Client,
+  deps: EffectsDeps,
+  identity: Omit<CustomerIdentity, 'linked_at'>,
+): Promise<void> {
   await deps.outbox.identity(client, { ...identity, linked_at: deps.now() });
 }
 
@@ -84,31 +95,55 @@ async function publishIdentity(client: Client, deps: EffectsDeps, identity: Omit
  * else a new one — minted exactly once thanks to the contact key's primary key (a concurrent mint
  * loses the race at the INSERT and reads the winner's).
  */
-async function resolveCustomer(client: Client, deps: EffectsDeps, r: TicketRequest, contactKey: string): Promise<string> {
+async function resolveCustomer(
+  client: Client,
+  deps: EffectsDeps,
+  r: TicketRequest,
+  contactKey: string,
+): Promise<string> {
   if (r.customer_id !== null) {
     const id = await survivor(client, r.customer_id);
     if (id !== undefined) return id;
   }
-  const known = (await client.query<{ customer_id: string }>('SELECT customer_id FROM customer_identities WHERE contact_key = $1', [contactKey])).rows[0];
+  const known = (
+    await client.query<{ customer_id: string }>(
+      'SELECT customer_id FROM customer_identities WHERE contact_key = $1',
+      [contactKey],
+    )
+  ).rows[0];
   if (known) return (await survivor(client, known.customer_id)) ?? known.customer_id;
 
   await client.query('SAVEPOINT mint');
   const seq = (await client.query<{ n: string }>("SELECT nextval('customer_seq') AS n")).rows[0]?.n ?? '0';
   const customerId = `C-${seq.padStart(6, '0')}`;
   const now = deps.now();
-  await client.query('INSERT INTO customers (customer_id, created_at, display_name) VALUES ($1, to_timestamp($2 / 1000.0), $3)', [customerId, now, r.display_name]);
+  await client.query(
+    'INSERT INTO customers (customer_id, created_at, display_name) VALUES ($1, to_timestamp($2 / 1000.0), $3)',
+    [customerId, now, r.display_name],
+  );
   const linked = await client.query(
     "INSERT INTO customer_identities (contact_key, customer_id, reason, linked_at) VALUES ($1, $2, 'MINTED', to_timestamp($3 / 1000.0)) ON CONFLICT (contact_key) DO NOTHING",
     [contactKey, customerId, now],
   );
   if (linked.rowCount === 0) {
     await client.query('ROLLBACK TO SAVEPOINT mint');
-    const winner = (await client.query<{ customer_id: string }>('SELECT customer_id FROM customer_identities WHERE contact_key = $1', [contactKey])).rows[0];
+    const winner = (
+      await client.query<{ customer_id: string }>(
+        'SELECT customer_id FROM customer_identities WHERE contact_key = $1',
+        [contactKey],
+      )
+    ).rows[0];
     if (!winner) throw new Error('identity vanished during a concurrent mint');
     return winner.customer_id;
   }
   await client.query('RELEASE SAVEPOINT mint');
-  await publishIdentity(client, deps, { contact_key: contactKey, customer_id: customerId, reason: 'MINTED', previous_customer_id: null, correlation_id: r.correlation_id ?? '' });
+  await publishIdentity(client, deps, {
+    contact_key: contactKey,
+    customer_id: customerId,
+    reason: 'MINTED',
+    previous_customer_id: null,
+    correlation_id: r.correlation_id ?? '',
+  });
   await audit(client, deps, {
     action: 'customer.created',
     subjectType: 'customer',
@@ -137,7 +172,14 @@ function candidate(row: TicketRow | undefined): ThreadCandidate | undefined {
 
 function ticketEvent(
   deps: Pick<EffectsDeps, 'now'>,
-  ticket: { ticket_id: string; customer_id: string; status: TicketStatus; priority: string; channel: string; thread_key: string | null },
+  ticket: {
+    ticket_id: string;
+    customer_id: string;
+    status: TicketStatus;
+    priority: string;
+    channel: string;
+    thread_key: string | null;
+  },
   type: TicketEvent['type'],
   extra: Partial<TicketEvent> & { correlation_id: string },
 ): TicketEvent {
@@ -161,17 +203,28 @@ function ticketEvent(
   };
 }
 
-async function handleMessage(client: Client, deps: EffectsDeps, r: TicketRequest, contactKey: string): Promise<Effect> {
+async function handleMessage(
+  client: Client,
+  deps: EffectsDeps,
+  r: TicketRequest,
+  contactKey: string,
+): Promise<Effect> {
   const customerId = await resolveCustomer(client, deps, r, contactKey);
   const receivedAt = r.received_at ?? deps.now();
   const channel = r.channel ?? 'UNKNOWN';
   const referencedId = referencedTicketId(r.thread_key);
   const referenced = referencedId
-    ? (await client.query<TicketRow>('SELECT * FROM tickets WHERE ticket_id = $1 FOR UPDATE', [referencedId])).rows[0]
+    ? (await client.query<TicketRow>('SELECT * FROM tickets WHERE ticket_id = $1 FOR UPDATE', [referencedId]))
+        .rows[0]
     : undefined;
   const latest =
     r.thread_key !== null && !referencedId
-      ? (await client.query<TicketRow>('SELECT * FROM tickets WHERE thread_key = $1 ORDER BY last_message_at DESC LIMIT 1 FOR UPDATE', [r.thread_key])).rows[0]
+      ? (
+          await client.query<TicketRow>(
+            'SELECT * FROM tickets WHERE thread_key = $1 ORDER BY last_message_at DESC LIMIT 1 FOR UPDATE',
+            [r.thread_key],
+          )
+        ).rows[0]
       : undefined;
   const decision = decideThread({
     channel,
@@ -195,9 +248,18 @@ async function handleMessage(client: Client, deps: EffectsDeps, r: TicketRequest
       [ticketId, after, receivedAt, deps.now()],
     );
     const ticket = { ...row, status: after };
-    await deps.outbox.ticketEvent(client, ticketEvent(deps, ticket, 'MESSAGE_APPENDED', { message_event_id: r.event_id, correlation_id: correlation }));
+    await deps.outbox.ticketEvent(
+      client,
+      ticketEvent(deps, ticket, 'MESSAGE_APPENDED', {
+        message_event_id: r.event_id,
+        correlation_id: correlation,
+      }),
+    );
     if (after !== before) {
-      await deps.outbox.ticketEvent(client, ticketEvent(deps, ticket, 'STATUS_CHANGED', { previous_status: before, correlation_id: correlation }));
+      await deps.outbox.ticketEvent(
+        client,
+        ticketEvent(deps, ticket, 'STATUS_CHANGED', { previous_status: before, correlation_id: correlation }),
+      );
       await audit(client, deps, {
         action: 'ticket.status_changed',
         subjectType: 'ticket',
@@ -226,8 +288,18 @@ async function handleMessage(client: Client, deps: EffectsDeps, r: TicketRequest
       `INSERT INTO sla_timers (ticket_id, kind, due_at) VALUES ($1, 'FIRST_RESPONSE', to_timestamp($2 / 1000.0)), ($1, 'RESOLUTION', to_timestamp($3 / 1000.0))`,
       [ticketId, due.FIRST_RESPONSE, due.RESOLUTION],
     );
-    const ticket = { ticket_id: ticketId, customer_id: customerId, status: 'NEW' as const, priority, channel, thread_key: threadKey };
-    await deps.outbox.ticketEvent(client, ticketEvent(deps, ticket, 'CREATED', { message_event_id: r.event_id, correlation_id: correlation }));
+    const ticket = {
+      ticket_id: ticketId,
+      customer_id: customerId,
+      status: 'NEW' as const,
+      priority,
+      channel,
+      thread_key: threadKey,
+    };
+    await deps.outbox.ticketEvent(
+      client,
+      ticketEvent(deps, ticket, 'CREATED', { message_event_id: r.event_id, correlation_id: correlation }),
+    );
     await audit(client, deps, {
       action: 'ticket.created',
       subjectType: 'ticket',
@@ -242,7 +314,18 @@ async function handleMessage(client: Client, deps: EffectsDeps, r: TicketRequest
   await client.query(
     `INSERT INTO ticket_messages (event_id, ticket_id, channel, provider, provider_message_id, contact_key, subject, body, received_at, correlation_id)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, to_timestamp($9 / 1000.0), $10)`,
-    [r.event_id, ticketId, channel, r.provider, r.provider_message_id, contactKey, r.subject, r.text, receivedAt, r.correlation_id],
+    [
+      r.event_id,
+      ticketId,
+      channel,
+      r.provider,
+      r.provider_message_id,
+      contactKey,
+      r.subject,
+      r.text,
+      receivedAt,
+      r.correlation_id,
+    ],
   );
   return effect;
 }
@@ -252,7 +335,8 @@ const DELIVERY_RANK: Record<string, number> = { SENT: 1, DELIVERED: 2, READ: 3, 
 async function handleStatus(client: Client, deps: EffectsDeps, r: TicketRequest): Promise<Effect> {
   const status = r.delivery_status ?? 'UNKNOWN';
   const rank = DELIVERY_RANK[status];
-  if (r.provider_message_id === null || rank === undefined) throw invalid('a delivery status needs provider_message_id and a known delivery_status');
+  if (r.provider_message_id === null || rank === undefined)
+    throw invalid('a delivery status needs provider_message_id and a known delivery_status');
   // Statuses arrive out of order: keep the furthest one (sent < delivered < read; failed is final).
   await client.query(
     `INSERT INTO delivery_states (provider_message_id, status, rank, error, updated_at) VALUES ($1, $2, $3, $4, to_timestamp($5 / 1000.0))
@@ -263,17 +347,33 @@ async function handleStatus(client: Client, deps: EffectsDeps, r: TicketRequest)
   return { kind: 'delivery-recorded', status };
 }
 
-async function handleIdentityChange(client: Client, deps: EffectsDeps, r: TicketRequest, contactKey: string): Promise<Effect> {
+async function handleIdentityChange(
+  client: Client,
+  deps: EffectsDeps,
+  r: TicketRequest,
+  contactKey: string,
+): Promise<Effect> {
   if (r.new_contact_key === null) throw invalid('an identity change needs new_contact_key');
   const customerId = await resolveCustomer(client, deps, r, contactKey);
-  const existing = (await client.query<{ customer_id: string }>('SELECT customer_id FROM customer_identities WHERE contact_key = $1 FOR UPDATE', [r.new_contact_key])).rows[0];
+  const existing = (
+    await client.query<{ customer_id: string }>(
+      'SELECT customer_id FROM customer_identities WHERE contact_key = $1 FOR UPDATE',
+      [r.new_contact_key],
+    )
+  ).rows[0];
   const correlation = r.correlation_id ?? '';
   if (!existing) {
     await client.query(
       "INSERT INTO customer_identities (contact_key, customer_id, reason, linked_at) VALUES ($1, $2, 'NUMBER_CHANGED', to_timestamp($3 / 1000.0))",
       [r.new_contact_key, customerId, deps.now()],
     );
-    await publishIdentity(client, deps, { contact_key: r.new_contact_key, customer_id: customerId, reason: 'NUMBER_CHANGED', previous_customer_id: null, correlation_id: correlation });
+    await publishIdentity(client, deps, {
+      contact_key: r.new_contact_key,
+      customer_id: customerId,
+      reason: 'NUMBER_CHANGED',
+      previous_customer_id: null,
+      correlation_id: correlation,
+    });
     await audit(client, deps, {
       action: 'identity.linked',
       subjectType: 'customer',
@@ -288,7 +388,10 @@ async function handleIdentityChange(client: Client, deps: EffectsDeps, r: Ticket
   const other = (await survivor(client, existing.customer_id)) ?? existing.customer_id;
   if (other === customerId) return { kind: 'identity-linked', customerId };
   // The new number already belongs to another customer: the same person, so merge them.
-  const result = await mergeCustomers(client, deps, [customerId, other], { correlationId: correlation, actor: CUSTOMER });
+  const result = await mergeCustomers(client, deps, [customerId, other], {
+    correlationId: correlation,
+    actor: CUSTOMER,
+  });
   return { kind: 'identity-linked', customerId: result.survivor };
 }
 
@@ -318,7 +421,8 @@ export async function mergeCustomers(
     )
   ).rows;
   const missing = ids.filter((id) => !rows.some((r) => r.customer_id === id));
-  if (missing.length > 0) throw new StreamdeskError('CUSTOMER_NOT_FOUND', `no customer ${missing.join(', ')}`);
+  if (missing.length > 0)
+    throw new StreamdeskError('CUSTOMER_NOT_FOUND', `no customer ${missing.join(', ')}`);
   const active = rows.filter((r) => r.merged_into === null);
   const survivorRow = active[0] ?? rows[0];
   if (!survivorRow) throw new StreamdeskError('CUSTOMER_NOT_FOUND', 'no customers to merge');
@@ -346,7 +450,10 @@ export async function mergeCustomers(
     }
     movedKeys.push(...keys);
     const tickets = (
-      await client.query<TicketRow>('UPDATE tickets SET customer_id = $2, updated_at = to_timestamp($3 / 1000.0) WHERE customer_id = $1 RETURNING *', [loser, survivorId, deps.now()])
+      await client.query<TicketRow>(
+        'UPDATE tickets SET customer_id = $2, updated_at = to_timestamp($3 / 1000.0) WHERE customer_id = $1 RETURNING *',
+        [loser, survivorId, deps.now()],
+      )
     ).rows;
     for (const t of tickets) {
       const status = isTicketStatus(t.status) ? t.status : 'OPEN';
@@ -370,7 +477,11 @@ export async function mergeCustomers(
 }
 
 /** Apply one ticket request exactly once. */
-export async function applyTicketRequest(client: Client, deps: EffectsDeps, r: TicketRequest): Promise<Effect> {
+export async function applyTicketRequest(
+  client: Client,
+  deps: EffectsDeps,
+  r: TicketRequest,
+): Promise<Effect> {
   if (r.event_id === null || r.event_id === '') throw invalid('a ticket request needs event_id');
   const claimed = await client.query(
     "INSERT INTO processed_events (event_id, effect, processed_at) VALUES ($1, 'pending', to_timestamp($2 / 1000.0)) ON CONFLICT (event_id) DO NOTHING",
@@ -386,7 +497,10 @@ export async function applyTicketRequest(client: Client, deps: EffectsDeps, r: T
     case 'MESSAGE':
     case null: {
       if (r.contact_key === null || r.contact_key === '') throw invalid('a message needs contact_key');
-      effect = r.kind === 'IDENTITY_CHANGE' ? await handleIdentityChange(client, deps, r, r.contact_key) : await handleMessage(client, deps, r, r.contact_key);
+      effect =
+        r.kind === 'IDENTITY_CHANGE'
+          ? await handleIdentityChange(client, deps, r, r.contact_key)
+          : await handleMessage(client, deps, r, r.contact_key);
       break;
     }
     default:

@@ -20,7 +20,13 @@ import { inTransaction, migrate } from './db.ts';
 import { applyTicketRequest, type EffectsDeps } from './effects.ts';
 import { createTicketsMetrics, type TicketsMetrics } from './metrics.ts';
 import { checkSlaBreaches } from './operations.ts';
-import { createEncoders, createOutboxRelay, createOutboxWriter, type OutboxRelay, type OutboxWriter } from './outbox.ts';
+import {
+  createEncoders,
+  createOutboxRelay,
+  createOutboxWriter,
+  type OutboxRelay,
+  type OutboxWriter,
+} from './outbox.ts';
 import { parseSlaTargets } from './sla.ts';
 
 export interface TicketsServiceOptions {
@@ -46,7 +52,11 @@ export function ticketsTopics(prefix: string) {
 
 /** Clients shared by the service and the CLI's one-off operations. */
 export function createTicketsClients(config: Config, logger: Logger) {
-  const pool = new pg.Pool({ connectionString: config.database.url, max: config.tickets.concurrency + 6, connectionTimeoutMillis: 5000 });
+  const pool = new pg.Pool({
+    connectionString: config.database.url,
+    max: config.tickets.concurrency + 6,
+    connectionTimeoutMillis: 5000,
+  });
   pool.on('error', () => undefined); // idle-client errors (database restarts) surface on the next query
   const registry = createRegistryClient(config.registry.url, 5000);
   const encoders = createEncoders(registry);
@@ -58,17 +68,32 @@ export function createTicketsClients(config: Config, logger: Logger) {
   return { pool, registry, encoders, kafka };
 }
 
-export async function createTicketsService(config: Config, options: TicketsServiceOptions = {}): Promise<TicketsService> {
+export async function createTicketsService(
+  config: Config,
+  options: TicketsServiceOptions = {},
+): Promise<TicketsService> {
   const logger = options.logger ?? createLogger(config, 'tickets');
   const now = options.now ?? Date.now;
   const { pool, registry, encoders, kafka } = createTicketsClients(config, logger);
   const outbox = createOutboxWriter(encoders, now);
   let relay: OutboxRelay | undefined;
-  const metrics = createTicketsMetrics({ defaultMetrics: options.defaultMetrics ?? true, outboxLag: () => (relay ? relay.lag() : Promise.resolve(0)) });
-  const effects: EffectsDeps = { outbox, now, whatsappWindowMs: config.tickets.whatsappWindowMs, sla: parseSlaTargets(config.tickets.sla) };
+  const metrics = createTicketsMetrics({
+    defaultMetrics: options.defaultMetrics ?? true,
+    outboxLag: () => (relay ? relay.lag() : Promise.resolve(0)),
+  });
+  const effects: EffectsDeps = {
+    outbox,
+    now,
+    whatsappWindowMs: config.tickets.whatsappWindowMs,
+    sla: parseSlaTargets(config.tickets.sla),
+  };
   const decoder = createAvroDecoder<TicketRequest>(registry, TicketRequests);
   const topics = ticketsTopics(config.topicPrefix);
-  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+  const producer: Producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
   const admin = kafka.admin();
   let runner: ConsumerRunner | undefined;
   let slaTimer: NodeJS.Timeout | undefined;
@@ -95,7 +120,14 @@ export async function createTicketsService(config: Config, options: TicketsServi
           return kafkaReady.ok;
         },
       },
-      { name: 'registry', check: async () => encoders.ticketEvent.schemaId().then(() => true, () => false) },
+      {
+        name: 'registry',
+        check: async () =>
+          encoders.ticketEvent.schemaId().then(
+            () => true,
+            () => false,
+          ),
+      },
     ],
   });
 
@@ -137,7 +169,8 @@ export async function createTicketsService(config: Config, options: TicketsServi
             return;
           }
           metrics.effects.inc({ effect: effect.kind.replace('-', '_') });
-          if (request.kind === 'MESSAGE' && request.received_at !== null) metrics.endToEnd.observe(Math.max(0, now() - request.received_at) / 1000);
+          if (request.kind === 'MESSAGE' && request.received_at !== null)
+            metrics.endToEnd.observe(Math.max(0, now() - request.received_at) / 1000);
         },
         onOutcome: (outcome) => metrics.records.inc({ outcome: outcome.replace('-', '_') }),
       });
@@ -168,7 +201,9 @@ export async function runTickets(config: Config, say: (line: string) => void): P
   const service = await createTicketsService(config);
   await service.start();
   await service.app.listen({ host: config.tickets.host, port: config.tickets.port });
-  say(`tickets service consuming ${ticketsTopics(config.topicPrefix).input}; API on http://${config.tickets.host}:${config.tickets.port}`);
+  say(
+    `tickets service consuming ${ticketsTopics(config.topicPrefix).input}; API on http://${config.tickets.host}:${config.tickets.port}`,
+  );
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       say(`${signal}: stopping (finishing the current records and the outbox)`);

@@ -11,9 +11,12 @@ export interface TicketsMetrics {
   readonly slaBreaches: Counter;
 }
 
-export function createTicketsMetrics(options: { defaultMetrics?: boolean; outboxLag?: () => Promise<number> } = {}): TicketsMetrics {
+export function createTicketsMetrics(
+  options: { defaultMetrics?: boolean; outboxLag?: () => Promise<number> } = {},
+): TicketsMetrics {
   const registry = new Registry();
-  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'streamdesk_tickets_process_' });
+  if (options.defaultMetrics ?? true)
+    collectDefaultMetrics({ register: registry, prefix: 'streamdesk_tickets_process_' });
   const registers = [registry];
   const lag = options.outboxLag;
   return {
@@ -36,7 +39,11 @@ export function createTicketsMetrics(options: { defaultMetrics?: boolean; outbox
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
       registers,
     }),
-    outboxPublished: new Counter({ name: 'streamdesk_tickets_outbox_published_total', help: 'Outbox events published to Kafka.', registers }),
+    outboxPublished: new Counter({
+      name: 'streamdesk_tickets_outbox_published_total',
+      help: 'Outbox events published to Kafka.',
+      registers,
+    }),
     outboxLag: new Gauge({
       name: 'streamdesk_tickets_outbox_unpublished',
       help: 'Outbox events not yet published.',
@@ -45,6 +52,10 @@ export function createTicketsMetrics(options: { defaultMetrics?: boolean; outbox
         if (lag) this.set(await lag().catch(() => -1));
       },
     }),
-    slaBreaches: new Counter({ name: 'streamdesk_tickets_sla_breaches_total', help: 'SLA breach alerts raised.', registers }),
+    slaBreaches: new Counter({
+      name: 'streamdesk_tickets_sla_breaches_total',
+      help: 'SLA breach alerts raised.',
+      registers,
+    }),
   };
 }

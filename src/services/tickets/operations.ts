@@ -39,7 +39,12 @@ export interface TicketView {
   readonly last_message_at: string | null;
   readonly first_response_at: string | null;
   readonly solved_at: string | null;
-  readonly sla: readonly { kind: string; due_at: string | null; met_at: string | null; breached_at: string | null }[];
+  readonly sla: readonly {
+    kind: string;
+    due_at: string | null;
+    met_at: string | null;
+    breached_at: string | null;
+  }[];
   readonly allowed_transitions: readonly string[];
 }
 
@@ -66,7 +71,12 @@ async function view(client: pg.PoolClient | pg.Pool, row: TicketDbRow): Promise<
       'SELECT kind, due_at, met_at, breached_at FROM sla_timers WHERE ticket_id = $1 ORDER BY kind',
       [row.ticket_id],
     )
-  ).rows.map((s) => ({ kind: s.kind, due_at: iso(s.due_at), met_at: iso(s.met_at), breached_at: iso(s.breached_at) }));
+  ).rows.map((s) => ({
+    kind: s.kind,
+    due_at: iso(s.due_at),
+    met_at: iso(s.met_at),
+    breached_at: iso(s.breached_at),
+  }));
   return {
     ticket_id: row.ticket_id,
     customer_id: row.customer_id,
@@ -88,17 +98,20 @@ async function view(client: pg.PoolClient | pg.Pool, row: TicketDbRow): Promise<
 }
 
 export async function getTicket(deps: Pick<OperationsDeps, 'pool'>, ticketId: string): Promise<TicketView> {
-  const row = (await deps.pool.query<TicketDbRow>('SELECT * FROM tickets WHERE ticket_id = $1', [ticketId])).rows[0];
+  const row = (await deps.pool.query<TicketDbRow>('SELECT * FROM tickets WHERE ticket_id = $1', [ticketId]))
+    .rows[0];
   if (!row) throw new StreamdeskError('TICKET_NOT_FOUND', 'no such ticket');
   return view(deps.pool, row);
 }
 
 export async function getCustomer(deps: Pick<OperationsDeps, 'pool'>, customerId: string) {
   const row = (
-    await deps.pool.query<{ customer_id: string; created_at: Date; display_name: string | null; merged_into: string | null }>(
-      'SELECT * FROM customers WHERE customer_id = $1',
-      [customerId],
-    )
+    await deps.pool.query<{
+      customer_id: string;
+      created_at: Date;
+      display_name: string | null;
+      merged_into: string | null;
+    }>('SELECT * FROM customers WHERE customer_id = $1', [customerId])
   ).rows[0];
   if (!row) throw new StreamdeskError('CUSTOMER_NOT_FOUND', 'no such customer');
   const identities = (
@@ -108,7 +121,10 @@ export async function getCustomer(deps: Pick<OperationsDeps, 'pool'>, customerId
     )
   ).rows.map((i) => ({ contact_key: i.contact_key, reason: i.reason, linked_at: iso(i.linked_at) }));
   const tickets = (
-    await deps.pool.query<{ ticket_id: string; status: string }>('SELECT ticket_id, status FROM tickets WHERE customer_id = $1 ORDER BY created_at', [customerId])
+    await deps.pool.query<{ ticket_id: string; status: string }>(
+      'SELECT ticket_id, status FROM tickets WHERE customer_id = $1 ORDER BY created_at',
+      [customerId],
+    )
   ).rows;
   return {
     customer_id: row.customer_id,
@@ -121,9 +137,17 @@ export async function getCustomer(deps: Pick<OperationsDeps, 'pool'>, customerId
 }
 
 /** Move a ticket through the lifecycle (SD_ERR_TICKET_TRANSITION when the table does not allow it). */
-export async function changeStatus(deps: OperationsDeps, ticketId: string, to: TicketStatus, actor: Actor, correlationId: string): Promise<TicketView> {
+export async function changeStatus(
+  deps: OperationsDeps,
+  ticketId: string,
+  to: TicketStatus,
+  actor: Actor,
+  correlationId: string,
+): Promise<TicketView> {
   return inTransaction(deps.pool, async (client) => {
-    const row = (await client.query<TicketDbRow>('SELECT * FROM tickets WHERE ticket_id = $1 FOR UPDATE', [ticketId])).rows[0];
+    const row = (
+      await client.query<TicketDbRow>('SELECT * FROM tickets WHERE ticket_id = $1 FOR UPDATE', [ticketId])
+    ).rows[0];
     if (!row) throw new StreamdeskError('TICKET_NOT_FOUND', 'no such ticket');
     const from = row.status as TicketStatus;
     if (!canTransition(from, to)) {
@@ -142,10 +166,16 @@ export async function changeStatus(deps: OperationsDeps, ticketId: string, to: T
        WHERE ticket_id = $1`,
       [ticketId, to, now, firstResponse],
     );
-    const met: SlaKind[] = [...(firstResponse ? (['FIRST_RESPONSE'] as const) : []), ...(to === 'SOLVED' ? (['RESOLUTION'] as const) : [])];
+    const met: SlaKind[] = [
+      ...(firstResponse ? (['FIRST_RESPONSE'] as const) : []),
+      ...(to === 'SOLVED' ? (['RESOLUTION'] as const) : []),
+    ];
     if (to === 'SOLVED' && !met.includes('FIRST_RESPONSE')) met.push('FIRST_RESPONSE');
     if (met.length > 0) {
-      await client.query('UPDATE sla_timers SET met_at = to_timestamp($3 / 1000.0) WHERE ticket_id = $1 AND kind = ANY($2) AND met_at IS NULL', [ticketId, met, now]);
+      await client.query(
+        'UPDATE sla_timers SET met_at = to_timestamp($3 / 1000.0) WHERE ticket_id = $1 AND kind = ANY($2) AND met_at IS NULL',
+        [ticketId, met, now],
+      );
     }
     await deps.outbox.ticketEvent(client, {
       event_id: randomUUID(),
@@ -174,14 +204,24 @@ export async function changeStatus(deps: OperationsDeps, ticketId: string, to: T
       correlationId,
       actor,
     });
-    const updated = (await client.query<TicketDbRow>('SELECT * FROM tickets WHERE ticket_id = $1', [ticketId])).rows[0] as TicketDbRow;
+    const updated = (
+      await client.query<TicketDbRow>('SELECT * FROM tickets WHERE ticket_id = $1', [ticketId])
+    ).rows[0] as TicketDbRow;
     return view(client, updated);
   });
 }
 
-export async function merge(deps: OperationsDeps, customerIds: readonly string[], actor: Actor, correlationId: string): Promise<MergeResult> {
-  if (new Set(customerIds).size < 2) throw new StreamdeskError('TICKETS_INVALID_REQUEST', 'a merge needs at least two different customer ids');
-  return inTransaction(deps.pool, (client) => mergeCustomers(client, deps, customerIds, { correlationId, actor }));
+export async function merge(
+  deps: OperationsDeps,
+  customerIds: readonly string[],
+  actor: Actor,
+  correlationId: string,
+): Promise<MergeResult> {
+  if (new Set(customerIds).size < 2)
+    throw new StreamdeskError('TICKETS_INVALID_REQUEST', 'a merge needs at least two different customer ids');
+  return inTransaction(deps.pool, (client) =>
+    mergeCustomers(client, deps, customerIds, { correlationId, actor }),
+  );
 }
 
 /**
@@ -193,7 +233,13 @@ export async function checkSlaBreaches(deps: OperationsDeps, limit = 200): Promi
   return inTransaction(deps.pool, async (client) => {
     const now = deps.now();
     const due = (
-      await client.query<{ ticket_id: string; kind: SlaKind; due_at: Date; customer_id: string; priority: string }>(
+      await client.query<{
+        ticket_id: string;
+        kind: SlaKind;
+        due_at: Date;
+        customer_id: string;
+        priority: string;
+      }>(
         `SELECT s.ticket_id, s.kind, s.due_at, t.customer_id, t.priority
            FROM sla_timers s JOIN tickets t USING (ticket_id)
           WHERE s.met_at IS NULL AND s.breached_at IS NULL AND s.due_at <= to_timestamp($1 / 1000.0)
@@ -205,7 +251,10 @@ export async function checkSlaBreaches(deps: OperationsDeps, limit = 200): Promi
       )
     ).rows;
     for (const d of due) {
-      await client.query('UPDATE sla_timers SET breached_at = to_timestamp($3 / 1000.0) WHERE ticket_id = $1 AND kind = $2', [d.ticket_id, d.kind, now]);
+      await client.query(
+        'UPDATE sla_timers SET breached_at = to_timestamp($3 / 1000.0) WHERE ticket_id = $1 AND kind = $2',
+        [d.ticket_id, d.kind, now],
+      );
       await deps.outbox.alert(client, {
         alert_id: breachAlertId(d.ticket_id, d.kind),
         type: d.kind === 'FIRST_RESPONSE' ? 'SLA_FIRST_RESPONSE_BREACH' : 'SLA_RESOLUTION_BREACH',

@@ -56,7 +56,13 @@ export interface OutboxWriter {
 }
 
 export function createOutboxWriter(encoders: Encoders, now: () => number): OutboxWriter {
-  const add = async (client: pg.PoolClient, eventId: string, topic: string, key: string, value: Buffer): Promise<void> => {
+  const add = async (
+    client: pg.PoolClient,
+    eventId: string,
+    topic: string,
+    key: string,
+    value: Buffer,
+  ): Promise<void> => {
     // ON CONFLICT: an event id is published once, even if a caller tried to write it twice.
     await client.query(
       'INSERT INTO outbox (event_id, topic, key, value, created_at) VALUES ($1, $2, $3, $4, to_timestamp($5 / 1000.0)) ON CONFLICT (event_id) DO NOTHING',
@@ -64,10 +70,19 @@ export function createOutboxWriter(encoders: Encoders, now: () => number): Outbo
     );
   };
   return {
-    ticketEvent: async (c, e) => add(c, e.event_id, TOPICS.ticketsOut, e.ticket_id, await encoders.ticketEvent.encode(e)),
+    ticketEvent: async (c, e) =>
+      add(c, e.event_id, TOPICS.ticketsOut, e.ticket_id, await encoders.ticketEvent.encode(e)),
     // Identity links are state keyed by contact key; their outbox id is unique per change.
-    identity: async (c, e) => add(c, `identity:${randomUUID()}`, TOPICS.customerIdentities, e.contact_key, await encoders.identity.encode(e)),
-    alert: async (c, e) => add(c, e.alert_id, TOPICS.alerts, e.ticket_id ?? 'streamdesk', await encoders.alert.encode(e)),
+    identity: async (c, e) =>
+      add(
+        c,
+        `identity:${randomUUID()}`,
+        TOPICS.customerIdentities,
+        e.contact_key,
+        await encoders.identity.encode(e),
+      ),
+    alert: async (c, e) =>
+      add(c, e.alert_id, TOPICS.alerts, e.ticket_id ?? 'streamdesk', await encoders.alert.encode(e)),
     audit: async (c, e) => add(c, e.audit_id, TOPICS.audit, e.subject_id, await encoders.audit.encode(e)),
   };
 }
@@ -102,11 +117,18 @@ function progressGroup(transactionalId: string): string {
   return `${transactionalId}-progress`;
 }
 
-async function lastPublishedOutboxId(kafka: Kafka, transactionalId: string, progressTopic: string): Promise<number> {
+async function lastPublishedOutboxId(
+  kafka: Kafka,
+  transactionalId: string,
+  progressTopic: string,
+): Promise<number> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const offsets = await admin.fetchOffsets({ groupId: progressGroup(transactionalId), topics: [progressTopic] });
+    const offsets = await admin.fetchOffsets({
+      groupId: progressGroup(transactionalId),
+      topics: [progressTopic],
+    });
     const value = Number(offsets[0]?.partitions.find((p) => p.partition === 0)?.offset ?? '-1');
     return value > 0 ? value : 0;
   } finally {
@@ -126,7 +148,13 @@ export function createOutboxRelay(options: RelayOptions): OutboxRelay {
 
   const publishBatch = async (client: pg.PoolClient): Promise<number> => {
     const rows = (
-      await client.query<{ outbox_id: string; event_id: string; topic: string; key: string | null; value: Buffer }>(
+      await client.query<{
+        outbox_id: string;
+        event_id: string;
+        topic: string;
+        key: string | null;
+        value: Buffer;
+      }>(
         'SELECT outbox_id, event_id, topic, key, value FROM outbox WHERE published_at IS NULL ORDER BY outbox_id LIMIT $1',
         [batchSize],
       )
@@ -150,7 +178,12 @@ export function createOutboxRelay(options: RelayOptions): OutboxRelay {
       // The batch's last outbox id commits with the records (see lastPublishedOutboxId).
       await tx.sendOffsets({
         consumerGroupId: progressGroup(options.transactionalId),
-        topics: [{ topic: topic(TOPICS.ticketsOut), partitions: [{ partition: 0, offset: rows.at(-1)?.outbox_id ?? '0' }] }],
+        topics: [
+          {
+            topic: topic(TOPICS.ticketsOut),
+            partitions: [{ partition: 0, offset: rows.at(-1)?.outbox_id ?? '0' }],
+          },
+        ],
       });
       await tx.commit();
     } catch (error) {
@@ -158,7 +191,10 @@ export function createOutboxRelay(options: RelayOptions): OutboxRelay {
       throw error;
     }
     const last = rows.at(-1)?.outbox_id ?? '0';
-    await client.query('UPDATE outbox SET published_at = now() WHERE published_at IS NULL AND outbox_id <= $1', [last]);
+    await client.query(
+      'UPDATE outbox SET published_at = now() WHERE published_at IS NULL AND outbox_id <= $1',
+      [last],
+    );
     options.onPublished?.(rows.length);
     return rows.length;
   };
@@ -169,7 +205,9 @@ export function createOutboxRelay(options: RelayOptions): OutboxRelay {
       let locked = false;
       try {
         client = await options.pool.connect();
-        locked = (await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [RELAY_LOCK])).rows[0]?.ok === true;
+        locked =
+          (await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [RELAY_LOCK])).rows[0]
+            ?.ok === true;
         if (!locked) {
           await sleep(1000); // another instance relays; stand by
           continue;
@@ -181,10 +219,21 @@ export function createOutboxRelay(options: RelayOptions): OutboxRelay {
           allowAutoTopicCreation: false,
         });
         await producer.connect();
-        const recovered = await lastPublishedOutboxId(options.kafka, options.transactionalId, topic(TOPICS.ticketsOut));
+        const recovered = await lastPublishedOutboxId(
+          options.kafka,
+          options.transactionalId,
+          topic(TOPICS.ticketsOut),
+        );
         if (recovered > 0) {
-          const marked = await client.query('UPDATE outbox SET published_at = now() WHERE published_at IS NULL AND outbox_id <= $1', [recovered]);
-          if ((marked.rowCount ?? 0) > 0) options.logger.info({ recovered, rows: marked.rowCount }, 'outbox: rows already in Kafka marked published');
+          const marked = await client.query(
+            'UPDATE outbox SET published_at = now() WHERE published_at IS NULL AND outbox_id <= $1',
+            [recovered],
+          );
+          if ((marked.rowCount ?? 0) > 0)
+            options.logger.info(
+              { recovered, rows: marked.rowCount },
+              'outbox: rows already in Kafka marked published',
+            );
         }
         for (;;) {
           if (stopping()) break;
@@ -192,13 +241,17 @@ export function createOutboxRelay(options: RelayOptions): OutboxRelay {
           if (sent === 0) await sleep(idleMs);
         }
       } catch (error) {
-        options.logger.warn({ err: { type: (error as Error).name, message: (error as Error).message } }, 'outbox relay failed; restarting');
+        options.logger.warn(
+          { err: { type: (error as Error).name, message: (error as Error).message } },
+          'outbox relay failed; restarting',
+        );
         await sleep(1000);
       } finally {
         await producer?.disconnect().catch(() => undefined);
         producer = undefined;
         if (client) {
-          if (locked) await client.query('SELECT pg_advisory_unlock($1)', [RELAY_LOCK]).catch(() => undefined);
+          if (locked)
+            await client.query('SELECT pg_advisory_unlock($1)', [RELAY_LOCK]).catch(() => undefined);
           client.release();
         }
       }
@@ -215,7 +268,13 @@ export function createOutboxRelay(options: RelayOptions): OutboxRelay {
       await running;
     },
     async lag() {
-      return Number((await options.pool.query<{ n: string }>('SELECT count(*) AS n FROM outbox WHERE published_at IS NULL')).rows[0]?.n ?? 0);
+      return Number(
+        (
+          await options.pool.query<{ n: string }>(
+            'SELECT count(*) AS n FROM outbox WHERE published_at IS NULL',
+          )
+        ).rows[0]?.n ?? 0,
+      );
     },
   };
 }

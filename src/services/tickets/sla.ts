@@ -23,7 +23,11 @@ export function priorityOf(value: string | null | undefined): Priority {
   return (PRIORITIES as readonly string[]).includes(value ?? '') ? (value as Priority) : 'NORMAL';
 }
 
-export function dueTimes(priority: Priority, createdAt: number, targets: Readonly<Record<Priority, SlaTarget>> = DEFAULT_SLA): Record<SlaKind, number> {
+export function dueTimes(
+  priority: Priority,
+  createdAt: number,
+  targets: Readonly<Record<Priority, SlaTarget>> = DEFAULT_SLA,
+): Record<SlaKind, number> {
   const t = targets[priority];
   return {
     FIRST_RESPONSE: createdAt + t.firstResponseMinutes * 60_000,
@@ -44,13 +48,19 @@ export function parseSlaTargets(spec: string): Record<Priority, SlaTarget> {
     if (!m?.[1] || !m[2]) throw new Error(`"${text}" is not a duration like 15m, 4h or 2d`);
     return Number(m[1]) * { m: 1, h: 60, d: 1440 }[m[2] as 'm' | 'h' | 'd'];
   };
-  for (const part of spec.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of spec
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const [name, times] = part.split('=');
     const [first, resolution] = (times ?? '').split('/');
     if (!PRIORITIES.includes(name as Priority) || first === undefined || resolution === undefined) {
       throw new Error(`"${part}" must look like HIGH=1h/8h (priority=first response/resolution)`);
     }
-    targets[name as Priority] = { firstResponseMinutes: minutes(first), resolutionMinutes: minutes(resolution) };
+    targets[name as Priority] = {
+      firstResponseMinutes: minutes(first),
+      resolutionMinutes: minutes(resolution),
+    };
   }
   return targets;
 }

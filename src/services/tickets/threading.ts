@@ -12,7 +12,8 @@ export interface ThreadCandidate {
   readonly lastMessageAt: number;
 }
 
-export type ThreadDecision = { readonly action: 'append'; readonly ticketId: string } | { readonly action: 'create' };
+export type ThreadDecision =
+  { readonly action: 'append'; readonly ticketId: string } | { readonly action: 'create' };
 
 export interface ThreadInput {
   readonly channel: string;
@@ -30,14 +31,17 @@ export function referencedTicketId(threadKey: string | null): string | undefined
 }
 
 export function decideThread(input: ThreadInput): ThreadDecision {
-  if (input.referenced && acceptsMessages(input.referenced.status)) return { action: 'append', ticketId: input.referenced.ticketId };
+  if (input.referenced && acceptsMessages(input.referenced.status))
+    return { action: 'append', ticketId: input.referenced.ticketId };
   const latest = input.latestInThread;
   if (!latest || !acceptsMessages(latest.status)) return { action: 'create' };
   switch (input.channel) {
     case 'EMAIL':
       return { action: 'append', ticketId: latest.ticketId };
     case 'WHATSAPP':
-      return input.receivedAt - latest.lastMessageAt <= input.whatsappWindowMs ? { action: 'append', ticketId: latest.ticketId } : { action: 'create' };
+      return input.receivedAt - latest.lastMessageAt <= input.whatsappWindowMs
+        ? { action: 'append', ticketId: latest.ticketId }
+        : { action: 'create' };
     default:
       // Web forms (and channels added later) open a new ticket unless they reference one.
       return { action: 'create' };
