@@ -16,7 +16,7 @@ import { createRegistryClient } from '../../registry/client.ts';
 import { createAvroDecoder } from '../../registry/serde.ts';
 import { createLogger } from '../intake/main.ts';
 import { buildTicketsApp } from './api.ts';
-import { inTransaction, migrate } from './db.ts';
+import { migrate } from './db.ts';
 import { applyTicketRequest, type EffectsDeps } from './effects.ts';
 import { createTicketsMetrics, type TicketsMetrics } from './metrics.ts';
 import { checkSlaBreaches } from './operations.ts';
@@ -26,6 +26,7 @@ import {
   createOutboxWriter,
   type OutboxRelay,
   type OutboxWriter,
+  transactionWithOutbox,
 } from './outbox.ts';
 import { parseSlaTargets } from './sla.ts';
 
@@ -163,7 +164,9 @@ export async function createTicketsService(
         now,
         decode: (value) => decoder.decode(value),
         async handle(request) {
-          const effect = await inTransaction(pool, (client) => applyTicketRequest(client, effects, request));
+          const effect = await transactionWithOutbox(pool, outbox, (client) =>
+            applyTicketRequest(client, effects, request),
+          );
           if (effect.kind === 'duplicate') {
             metrics.records.inc({ outcome: 'duplicate' });
             return;

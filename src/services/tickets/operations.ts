@@ -5,10 +5,9 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { StreamdeskError } from '../../errors.ts';
-import { inTransaction } from './db.ts';
 import { audit, mergeCustomers, type MergeResult } from './effects.ts';
 import { canTransition, isTicketStatus, TRANSITIONS, type TicketStatus } from './lifecycle.ts';
-import type { OutboxWriter } from './outbox.ts';
+import { transactionWithOutbox, type OutboxWriter } from './outbox.ts';
 import { breachAlertId, type SlaKind } from './sla.ts';
 
 export interface OperationsDeps {
@@ -144,7 +143,7 @@ export async function changeStatus(
   actor: Actor,
   correlationId: string,
 ): Promise<TicketView> {
-  return inTransaction(deps.pool, async (client) => {
+  return transactionWithOutbox(deps.pool, deps.outbox, async (client) => {
     const row = (
       await client.query<TicketDbRow>('SELECT * FROM tickets WHERE ticket_id = $1 FOR UPDATE', [ticketId])
     ).rows[0];
@@ -219,7 +218,7 @@ export async function merge(
 ): Promise<MergeResult> {
   if (new Set(customerIds).size < 2)
     throw new StreamdeskError('TICKETS_INVALID_REQUEST', 'a merge needs at least two different customer ids');
-  return inTransaction(deps.pool, (client) =>
+  return transactionWithOutbox(deps.pool, deps.outbox, (client) =>
     mergeCustomers(client, deps, customerIds, { correlationId, actor }),
   );
 }
@@ -230,7 +229,7 @@ export async function merge(
  * a breach can never be alerted twice, even by two instances at once (SKIP LOCKED).
  */
 export async function checkSlaBreaches(deps: OperationsDeps, limit = 200): Promise<number> {
-  return inTransaction(deps.pool, async (client) => {
+  return transactionWithOutbox(deps.pool, deps.outbox, async (client) => {
     const now = deps.now();
     const due = (
       await client.query<{

@@ -47,44 +47,113 @@ export function createEncoders(registry: RegistryClient): Encoders {
   };
 }
 
-/** Writes events into the outbox, inside the caller's transaction. */
+/**
+ * Writes events into the outbox, inside the caller's transaction. Rows are buffered and inserted by
+ * `flush` right before COMMIT under a transaction-scoped advisory lock, so outbox ids are assigned in
+ * commit order: every reader sees a gap-tolerant prefix of the id sequence, which is what lets the
+ * relay trust "everything up to id N is in Kafka". (With ids assigned mid-transaction, a transaction
+ * committing late would surface an id below ones already published.)
+ */
 export interface OutboxWriter {
   ticketEvent(client: pg.PoolClient, event: TicketEvent): Promise<void>;
   identity(client: pg.PoolClient, event: CustomerIdentity): Promise<void>;
   alert(client: pg.PoolClient, event: AlertEvent): Promise<void>;
   audit(client: pg.PoolClient, event: AuditEvent): Promise<void>;
+  /** Insert the transaction's buffered rows (call last, right before COMMIT). */
+  flush(client: pg.PoolClient): Promise<void>;
+  /** Forget the buffered rows of a transaction that rolled back. */
+  discard(client: pg.PoolClient): void;
+}
+
+const OUTBOX_ORDER_LOCK = 728_104_553;
+
+interface PendingRow {
+  readonly eventId: string;
+  readonly topic: string;
+  readonly key: string;
+  readonly value: Buffer;
 }
 
 export function createOutboxWriter(encoders: Encoders, now: () => number): OutboxWriter {
-  const add = async (
-    client: pg.PoolClient,
-    eventId: string,
-    topic: string,
-    key: string,
-    value: Buffer,
-  ): Promise<void> => {
-    // ON CONFLICT: an event id is published once, even if a caller tried to write it twice.
-    await client.query(
-      'INSERT INTO outbox (event_id, topic, key, value, created_at) VALUES ($1, $2, $3, $4, to_timestamp($5 / 1000.0)) ON CONFLICT (event_id) DO NOTHING',
-      [eventId, topic, key, value, now()],
-    );
+  const pending = new Map<pg.PoolClient, PendingRow[]>();
+  const add = (client: pg.PoolClient, row: PendingRow): void => {
+    const rows = pending.get(client) ?? [];
+    rows.push(row);
+    pending.set(client, rows);
   };
   return {
     ticketEvent: async (c, e) =>
-      add(c, e.event_id, TOPICS.ticketsOut, e.ticket_id, await encoders.ticketEvent.encode(e)),
+      add(c, {
+        eventId: e.event_id,
+        topic: TOPICS.ticketsOut,
+        key: e.ticket_id,
+        value: await encoders.ticketEvent.encode(e),
+      }),
     // Identity links are state keyed by contact key; their outbox id is unique per change.
     identity: async (c, e) =>
-      add(
-        c,
-        `identity:${randomUUID()}`,
-        TOPICS.customerIdentities,
-        e.contact_key,
-        await encoders.identity.encode(e),
-      ),
+      add(c, {
+        eventId: `identity:${randomUUID()}`,
+        topic: TOPICS.customerIdentities,
+        key: e.contact_key,
+        value: await encoders.identity.encode(e),
+      }),
     alert: async (c, e) =>
-      add(c, e.alert_id, TOPICS.alerts, e.ticket_id ?? 'streamdesk', await encoders.alert.encode(e)),
-    audit: async (c, e) => add(c, e.audit_id, TOPICS.audit, e.subject_id, await encoders.audit.encode(e)),
+      add(c, {
+        eventId: e.alert_id,
+        topic: TOPICS.alerts,
+        key: e.ticket_id ?? 'streamdesk',
+        value: await encoders.alert.encode(e),
+      }),
+    audit: async (c, e) =>
+      add(c, {
+        eventId: e.audit_id,
+        topic: TOPICS.audit,
+        key: e.subject_id,
+        value: await encoders.audit.encode(e),
+      }),
+    async flush(client) {
+      const rows = pending.get(client);
+      pending.delete(client);
+      if (!rows || rows.length === 0) return;
+      // Held until COMMIT: transactions writing the outbox take ids one after the other.
+      await client.query('SELECT pg_advisory_xact_lock($1)', [OUTBOX_ORDER_LOCK]);
+      const values = rows.map(
+        (_, i) =>
+          `($${i * 5 + 1}, $${i * 5 + 2}, $${i * 5 + 3}, $${i * 5 + 4}, to_timestamp($${i * 5 + 5} / 1000.0))`,
+      );
+      const at = now();
+      // ON CONFLICT: an event id is published once, even if a caller wrote it twice.
+      await client.query(
+        `INSERT INTO outbox (event_id, topic, key, value, created_at) VALUES ${values.join(', ')} ON CONFLICT (event_id) DO NOTHING`,
+        rows.flatMap((r) => [r.eventId, r.topic, r.key, r.value, at]),
+      );
+    },
+    discard(client) {
+      pending.delete(client);
+    },
   };
+}
+
+/** A transaction whose outbox events are flushed last, in commit order (see OutboxWriter). */
+export async function transactionWithOutbox<T>(
+  pool: pg.Pool,
+  outbox: OutboxWriter,
+  fn: (client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await fn(client);
+    await outbox.flush(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    outbox.discard(client);
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
 }
 
 const RELAY_LOCK = 728_104_552;
@@ -190,11 +259,9 @@ export function createOutboxRelay(options: RelayOptions): OutboxRelay {
       await tx.abort().catch(() => undefined);
       throw error;
     }
-    const last = rows.at(-1)?.outbox_id ?? '0';
-    await client.query(
-      'UPDATE outbox SET published_at = now() WHERE published_at IS NULL AND outbox_id <= $1',
-      [last],
-    );
+    await client.query('UPDATE outbox SET published_at = now() WHERE outbox_id = ANY($1::bigint[])', [
+      rows.map((r) => r.outbox_id),
+    ]);
     options.onPublished?.(rows.length);
     return rows.length;
   };
