@@ -146,7 +146,8 @@ export function analyzeQuery(query: Query, ctx: QueryContext, sinkName: string):
     const keyNames = new Set(partitionKeyNames);
     const movedValue = [...source.schema.value, ...source.schema.key.filter((k) => !source.schema.value.some((v) => v.name === k.name))];
     projectionSchema = { key: keyCols, value: movedValue };
-    partitionBy = { expressions: partitionExprs, schema: projectionSchema };
+    // PARTITION BY NULL: no key columns at all.
+    partitionBy = { expressions: keyCols.length === 0 ? [] : partitionExprs, schema: projectionSchema };
     void keyNames;
   }
 
@@ -176,6 +177,16 @@ export function analyzeQuery(query: Query, ctx: QueryContext, sinkName: string):
       continue;
     }
     const expr = unqualify(s.expr);
+    if (expr.kind === 'Call' && expr.name === '$STRUCT_ALL') {
+      // `struct->*`: one column per field of the struct, named after the field.
+      const base = expr.args[0] as Expr;
+      const t = selectCompiler.compile(base).type;
+      if (t.type !== 'STRUCT') throw statementError(`Expected STRUCT type for ->*, got ${formatExpression(base)}`);
+      for (const f of t.fields) {
+        items.push({ name: f.name, expr: { kind: 'Deref', base, field: f.name }, type: f.type, fromStar: false });
+      }
+      continue;
+    }
     if (s.alias === undefined && expr.kind === 'Column' && (SYSTEM_COLUMN_NAMES.has(expr.name) || WINDOW_BOUNDS.includes(expr.name))) {
       if (PSEUDO_COLUMNS.some((p) => p.name === expr.name) || WINDOW_BOUNDS.includes(expr.name)) {
         throw statementError(`Reserved column name in select: \`${expr.name}\`. Please remove or alias the column.`);

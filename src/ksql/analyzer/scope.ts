@@ -11,9 +11,12 @@ function at(loc: Loc | undefined): string {
   return loc === undefined ? '' : `Line: ${loc.line}, Col: ${loc.column}: `;
 }
 
-/** The flat column order the executor evaluates against (value, key, pseudo). */
+/**
+ * The flat column order the executor evaluates against: key, value, pseudo. Key columns come first so
+ * that, after PARTITION BY a key column (present in key and value), the key wins when the value is null.
+ */
 export function processingColumns(schema: LogicalSchema): Column[] {
-  return [...schema.value, ...schema.key, ...PSEUDO_COLUMNS];
+  return [...schema.key, ...schema.value, ...PSEUDO_COLUMNS];
 }
 
 export class SourceScope implements Scope {

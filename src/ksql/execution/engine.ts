@@ -29,19 +29,11 @@ import { planCreateAsSelect, planCreateSource, planDrop, planInsertInto, type Pl
 import type { KsqlPlan, QueryPlan, SourceDefinition } from '../planner/steps.ts';
 import { schemaText, type Column } from '../schema/logical.ts';
 import { formatType, type SqlType } from '../schema/types.ts';
-import { avroSchemaForColumns } from '../serde/avro.ts';
-import {
-  DEFAULT_VALUE_SCHEMA_NAME,
-  defaultKeySchemaName,
-  isKeyUnwrapped,
-  isValueUnwrapped,
-  parseFormatName,
-  type FormatInfo,
-} from '../serde/formats.ts';
+import { isKeyUnwrapped, isValueUnwrapped, parseFormatName } from '../serde/formats.ts';
 import { createSerde } from '../serde/index.ts';
-import { jsonSchemaForColumns } from '../serde/json.ts';
-import { keySubject, valueSubject, type RegisteredSchema, type SchemaRegistryPort } from '../serde/registry.ts';
+import type { SchemaRegistryPort } from '../serde/registry.ts';
 import { injectSchemas, registeredValueColumns } from './inference.ts';
+import { schemasFor } from './schemas.ts';
 import { InMemoryProcessingLog, type ProcessingLog } from './processing-log.ts';
 import { buildProcessor, type OutputRecord, type QueryProcessor } from './processor.ts';
 import type { ProducerRecord, TopicIO, TopicRecord } from './topic-io.ts';
@@ -173,40 +165,11 @@ export function createEngine(options: EngineOptions): Engine {
     ...extra,
   });
 
-  /** Registers the schema ksqlDB would register for an SR-format source (key and value). */
+  /** Registers the schemas ksqlDB would register for an SR-format source (key and value). */
   const registerSchemas = async (source: SourceDefinition, always: boolean): Promise<void> => {
-    const sides: { format: FormatInfo; columns: readonly Column[]; isKey: boolean; unwrapped: boolean }[] = [
-      {
-        format: source.formats.key,
-        columns: source.schema.key,
-        isKey: true,
-        unwrapped: isKeyUnwrapped(source.schema.key.length),
-      },
-      {
-        format: source.formats.value,
-        columns: source.schema.value,
-        isKey: false,
-        unwrapped: isValueUnwrapped(source.formats.value, source.schema.value.length),
-      },
-    ];
-    for (const side of sides) {
-      if (side.columns.length === 0 || side.format.properties.schemaId !== undefined) continue;
-      const subject = side.isKey ? keySubject(source.topic) : valueSubject(source.topic);
-      let schema: RegisteredSchema | undefined;
-      if (side.format.format === 'AVRO') {
-        const name =
-          side.format.properties.fullSchemaName ??
-          (side.isKey ? defaultKeySchemaName(source.name) : DEFAULT_VALUE_SCHEMA_NAME);
-        schema = {
-          schemaType: 'AVRO',
-          schema: JSON.stringify(avroSchemaForColumns(side.columns, side.unwrapped, name, side.isKey)),
-        };
-      } else if (side.format.format === 'JSON_SR') {
-        schema = { schemaType: 'JSON', schema: JSON.stringify(jsonSchemaForColumns(side.columns, side.unwrapped)) };
-      }
-      if (schema === undefined) continue;
-      if (!always && (await registry.latest(subject)) !== undefined) continue;
-      await registry.register(subject, schema);
+    for (const r of schemasFor(source)) {
+      if (!always && (await registry.latest(r.subject)) !== undefined) continue;
+      await registry.register(r.subject, r.schema);
     }
   };
 

@@ -88,6 +88,7 @@ export function columnsFromSchema(
   registered: RegisteredSchema,
   isKey: boolean,
   exactNames: boolean,
+  unwrapped = false,
 ): InferredColumns {
   const anonymousName = isKey ? 'ROWKEY' : 'ROWVAL';
   const fix = (t: SqlType): SqlType => (exactNames ? t : upperFields(t));
@@ -96,7 +97,7 @@ export function columnsFromSchema(
     if (registered.schemaType !== 'AVRO') throw statementError(`Schema ${registered.schemaType} is not an AVRO schema`);
     const schema = JSON.parse(registered.schema) as AvroSchema;
     const t = sqlTypeFromAvro(schema);
-    if (isAvroRecord(schema) && t.type === 'STRUCT') {
+    if (isAvroRecord(schema) && t.type === 'STRUCT' && !unwrapped) {
       return { columns: t.fields.map((f) => ({ name: name(f.name), type: fix(f.type) })), anonymous: false };
     }
     return { columns: [{ name: anonymousName, type: fix(t) }], anonymous: true };
@@ -104,7 +105,7 @@ export function columnsFromSchema(
   if (format === 'JSON_SR') {
     const node = JSON.parse(registered.schema) as JsonSchemaNode;
     const t = sqlTypeFromJsonSchema(node);
-    if (t.type === 'STRUCT' && (node.type === 'object' || node.properties !== undefined)) {
+    if (t.type === 'STRUCT' && (node.type === 'object' || node.properties !== undefined) && !unwrapped) {
       return { columns: t.fields.map((f) => ({ name: name(f.name), type: fix(f.type) })), anonymous: false };
     }
     return { columns: [{ name: anonymousName, type: fix(t) }], anonymous: true };
@@ -190,7 +191,7 @@ export async function injectSchemas(
         );
       }
     }
-    const inferred = columnsFromSchema(valueFormat, fetched, false, w.valueSchemaId !== undefined);
+    const inferred = columnsFromSchema(valueFormat, fetched, false, w.valueSchemaId !== undefined, w.wrapSingleValue === false);
     for (const c of inferred.columns) elements.push({ name: c.name, type: c.type });
     if (inferred.anonymous && w.wrapSingleValue === undefined) properties.push(prop('WRAP_SINGLE_VALUE', false));
   }

@@ -3,8 +3,9 @@
  * The same processor runs under the in-memory driver (QTT) and, later, under a Kafka consumer loop.
  * State that tables and aggregations will need lives in the processor instance (one per query).
  */
+import { KsqlError } from '../errors.ts';
 import { ExpressionCompiler, type EvalContext, type Evaluator } from '../analyzer/expressions.ts';
-import { SourceScope } from '../analyzer/scope.ts';
+import { columnsIn, SourceScope } from '../analyzer/scope.ts';
 import type { FunctionContext, FunctionRegistry } from '../functions/registry.ts';
 import { parseToMillis } from '../functions/datetime-format.ts';
 import type { ExecutionStep, QueryPlan, SinkStep, SourceStep, TimestampColumn } from '../planner/steps.ts';
@@ -18,7 +19,8 @@ import type { ProducerRecord, RecordHeader, TopicRecord } from './topic-io.ts';
 
 /** A record on its way through a query's steps. `value` null is a tombstone/null value. */
 export interface Row {
-  readonly key: readonly unknown[];
+  /** Null when the record had a null key (ksqlDB passes such keys through as null). */
+  readonly key: readonly unknown[] | null;
   readonly value: readonly unknown[] | null;
   readonly timestamp: number;
   readonly partition: number;
@@ -46,9 +48,14 @@ export interface ProcessorContext {
 
 type RowFn = (row: Row) => Row | null;
 
-function flatRow(row: Row, valueWidth: number): unknown[] {
-  const value = row.value ?? new Array<unknown>(valueWidth).fill(null);
-  return [...value, ...row.key, BigInt(row.timestamp), row.partition, row.offset];
+/**
+ * The row as the flat array expressions evaluate against (key, value, pseudo columns). With a null
+ * value the value and pseudo columns read as NULL: ksqlDB keeps them in the value.
+ */
+function flatRow(row: Row, schema: LogicalSchema): unknown[] {
+  const key = row.key ?? new Array<unknown>(schema.key.length).fill(null);
+  if (row.value === null) return [...key, ...new Array<unknown>(schema.value.length + 3).fill(null)];
+  return [...key, ...row.value, BigInt(row.timestamp), row.partition, row.offset];
 }
 
 function compileIn(schema: LogicalSchema, alias: readonly string[], functions: FunctionRegistry): ExpressionCompiler {
@@ -132,28 +139,32 @@ export function buildProcessor(plan: QueryPlan, ctx: ProcessorContext): QueryPro
       case 'streamFilter': {
         visit(step.source);
         const input = step.source.schema;
-        const width = input.value.length;
         const predicate = compileIn(input, [], ctx.functions).predicate(step.predicate, 'WHERE').evaluate;
         chain.push((row) => {
           if (row.value === null) return null;
-          return predicate(flatRow(row, width), evalContext) === true ? row : null;
+          return predicate(flatRow(row, input), evalContext) === true ? row : null;
         });
         return;
       }
       case 'streamSelectKey': {
         visit(step.source);
         const input = step.source.schema;
-        const width = input.value.length;
         const compiler = compileIn(input, [], ctx.functions);
-        const keys: Evaluator[] = step.keyExpressions.map((e) => compiler.compile(e).evaluate);
+        const keyNames = new Set(input.key.map((k) => k.name));
+        // With a null value, only expressions over key columns can be computed (ksqlDB: the rest is NULL).
+        const keys: { evaluate: Evaluator; keyOnly: boolean }[] = step.keyExpressions.map((e) => ({
+          evaluate: compiler.compile(e).evaluate,
+          keyOnly: columnsIn(e).every((c) => keyNames.has(c)),
+        }));
         const movedKeys = input.key
           .map((k, i) => ({ name: k.name, i }))
           .filter((k) => !input.value.some((v) => v.name === k.name))
           .map((k) => k.i);
         chain.push((row) => {
-          const flat = flatRow(row, width);
-          const key = keys.map((k) => k(flat, evalContext));
-          const value = row.value === null ? null : [...row.value, ...movedKeys.map((i) => row.key[i] ?? null)];
+          const flat = flatRow(row, input);
+          const key = keys.map((k) => (row.value === null && !k.keyOnly ? null : k.evaluate(flat, evalContext)));
+          const value =
+            row.value === null ? null : [...row.value, ...movedKeys.map((i) => (row.key === null ? null : (row.key[i] ?? null)))];
           return { ...row, key, value };
         });
         return;
@@ -161,13 +172,12 @@ export function buildProcessor(plan: QueryPlan, ctx: ProcessorContext): QueryPro
       case 'streamSelect': {
         visit(step.source);
         const input = step.source.schema;
-        const width = input.value.length;
         const compiler = compileIn(input, [], ctx.functions);
         const keys = step.keyExpressions.map((s) => compiler.compile(s.expression).evaluate);
         const values = step.valueExpressions.map((s) => compiler.compile(s.expression).evaluate);
         chain.push((row) => {
-          const flat = flatRow(row, width);
-          const key = keys.map((k) => k(flat, evalContext));
+          const flat = flatRow(row, input);
+          const key = row.key === null ? null : keys.map((k) => k(flat, evalContext));
           const value = row.value === null ? null : values.map((v) => v(flat, evalContext));
           return { ...row, key, value };
         });
@@ -195,10 +205,10 @@ export function buildProcessor(plan: QueryPlan, ctx: ProcessorContext): QueryPro
     sinkTopic: sink.topic,
     async process(record) {
       current = record;
-      let key: unknown[];
+      let key: unknown[] | null;
       let value: unknown[] | null;
       try {
-        key = (await sourceKeySerde.deserialize(record.key)) ?? [];
+        key = src.schema.key.length === 0 ? [] : record.key === null ? null : await sourceKeySerde.deserialize(record.key);
       } catch (error) {
         log('deserialization', `Failed to deserialize key from topic: ${record.topic}. ${(error as Error).message}`, record);
         return [];
@@ -212,7 +222,7 @@ export function buildProcessor(plan: QueryPlan, ctx: ProcessorContext): QueryPro
       let timestamp = record.timestamp;
       if (sourceTs !== undefined) {
         const at = sourceTs.at;
-        const v = at === undefined ? null : at.inKey ? key[at.index] : value === null ? null : value[at.index];
+        const v = at === undefined ? null : at.inKey ? key?.[at.index] : value === null ? null : value[at.index];
         const ms = extractTimestamp(v ?? null, sourceTs.ts);
         if (ms === undefined) {
           log('timestamp', `Could not extract a timestamp from column ${sourceTs.ts.column}`, record);
@@ -234,7 +244,7 @@ export function buildProcessor(plan: QueryPlan, ctx: ProcessorContext): QueryPro
       }
       if (sinkTs !== undefined && row.value !== null) {
         const at = sinkTs.at;
-        const v = at === undefined ? null : at.inKey ? row.key[at.index] : row.value[at.index];
+        const v = at === undefined ? null : at.inKey ? row.key?.[at.index] : row.value[at.index];
         const ms = extractTimestamp(v ?? null, sinkTs.ts);
         if (ms === undefined) {
           log('timestamp', `Could not extract a timestamp from column ${sinkTs.ts.column}`, record);
@@ -248,8 +258,9 @@ export function buildProcessor(plan: QueryPlan, ctx: ProcessorContext): QueryPro
         keyBytes = await sinkKeySerde.serialize(row.key);
         valueBytes = await sinkValueSerde.serialize(row.value);
       } catch (error) {
+        // ksqlDB fails the query here ("Exception caught in process"): a sink that cannot be written is fatal.
         log('serialization', `Failed to serialize to topic: ${sink.topic}. ${(error as Error).message}`, record);
-        return [];
+        throw new KsqlError('runtime', `Exception caught in process. taskId=0_${record.partition}, processor=KSTREAM-SOURCE-0000000000, topic=${record.topic}, partition=${record.partition}, offset=${record.offset}: Error serializing message to topic: ${sink.topic}. ${(error as Error).message}`, { cause: error });
       }
       return [{ topic: sink.topic, key: keyBytes, value: valueBytes, timestamp: row.timestamp, headers: row.headers }];
     },

@@ -90,12 +90,14 @@ function pad(s: string, len: number, padding: string, left: boolean): string | n
 
 /** Apache StringUtils.splitByWholeSeparatorPreserveAllTokens semantics, as ksqlDB's SPLIT. */
 function splitString(s: string, delimiter: string): string[] {
+  if (s === '') return [''];
   if (delimiter === '') return [...s];
   return s.split(delimiter);
 }
 
 function splitBytes(b: Uint8Array, delimiter: Uint8Array): Uint8Array[] {
   const buf = Buffer.from(b);
+  if (buf.length === 0) return [Uint8Array.of()];
   if (delimiter.length === 0) return [...buf].map((x) => Uint8Array.of(x));
   const out: Uint8Array[] = [];
   let start = 0;
@@ -435,8 +437,18 @@ export function builtinFunctions(): FunctionDef[] {
       returns: T.array(S),
       invoke: (a) => {
         const s = str(a, 0);
+        if (s === '') return [''];
         if (str(a, 1) === '') return [...s];
-        return s.split(javaRegex(str(a, 1), true));
+        // Java's Pattern.split: capture groups are not part of the result.
+        const out: string[] = [];
+        let last = 0;
+        for (const m of s.matchAll(javaRegex(str(a, 1), true))) {
+          if (m[0] === '' && m.index === 0) continue;
+          out.push(s.slice(last, m.index));
+          last = m.index + m[0].length;
+        }
+        out.push(s.slice(last));
+        return out;
       },
     }),
     def(
@@ -834,7 +846,8 @@ export function builtinFunctions(): FunctionDef[] {
     def('PARSE_DATE', {
       params: [S, S],
       returns: T.DATE,
-      invoke: (a) => Math.floor(stringToTs(str(a, 0), str(a, 1)) / MS_PER_DAY),
+      // Text after the pattern is ignored (ksqlDB's ParseDate parses a prefix).
+      invoke: (a) => Math.floor(parseToMillis(str(a, 0), str(a, 1), 'UTC', true) / MS_PER_DAY),
     }),
     def('FORMAT_DATE', { params: [T.DATE, S], returns: S, invoke: (a) => tsToString(num(a, 0) * MS_PER_DAY, str(a, 1)) }),
     def('PARSE_TIME', {

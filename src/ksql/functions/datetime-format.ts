@@ -246,7 +246,7 @@ interface Fields {
  * Parses `text` with `pattern`; missing fields default to 1970-01-01T00:00:00.000 in `zone`.
  * Throws on text that does not match.
  */
-export function parseToMillis(text: string, pattern: string, zone = 'UTC'): number {
+export function parseToMillis(text: string, pattern: string, zone = 'UTC', allowTrailing = false): number {
   const tokens = compilePattern(pattern);
   const f: Fields = { year: 1970, month: 1, day: 1, hour: 0, minute: 0, second: 0, millis: 0 };
   let i = 0;
@@ -376,7 +376,7 @@ export function parseToMillis(text: string, pattern: string, zone = 'UTC'): numb
         throw new Error(`Unsupported pattern letter: ${t.letter}`);
     }
   }
-  if (i !== text.length) fail();
+  if (i !== text.length && !allowTrailing) fail();
   if (f.hour12 !== undefined) f.hour = f.hour12 + (f.pm === true ? 12 : 0);
   else if (f.pm === true && f.hour < 12) f.hour += 12;
   if (f.month < 1 || f.month > 12 || f.day < 1 || f.day > 31 || f.minute > 59 || f.second > 59) fail();

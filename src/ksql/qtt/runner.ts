@@ -6,7 +6,10 @@
 import { isKsqlError } from '../errors.ts';
 import type { FunctionDef } from '../functions/registry.ts';
 import { createFunctionRegistry } from '../functions/builtins.ts';
-import { parseTableElements } from '../parser/parser.ts';
+import { parseStatements, parseTableElements } from '../parser/parser.ts';
+import { MetaStore } from '../analyzer/metastore.ts';
+import { planCreateSource } from '../planner/planner.ts';
+import { schemasFor } from '../execution/schemas.ts';
 import type { SourceDefinition } from '../planner/steps.ts';
 import { T, typesEqual, formatType } from '../schema/types.ts';
 import { createEngine, type Engine } from '../execution/engine.ts';
@@ -113,6 +116,46 @@ function registerTopicSchemas(t: QttTopic, registry: InMemorySchemaRegistry): vo
       { schemaType: schemaTypeFor(t.valueFormat ?? t.format, t.valueSchema), schema: schemaText(t.valueSchema) },
       t.valueSchemaId,
     );
+  }
+}
+
+/**
+ * ksqlDB's QTT collects topics from the CREATE statements first and registers the schemas they
+ * imply (key, then value) before the case's own topic schemas, which fixes the schema ids the cases
+ * refer to. This replays that order.
+ */
+function preRegisterStatementSchemas(run: QttRun, registry: InMemorySchemaRegistry): void {
+  const metastore = new MetaStore();
+  for (const text of run.statements) {
+    let parsed;
+    try {
+      parsed = parseStatements(text);
+    } catch {
+      continue;
+    }
+    for (const p of parsed) {
+      if (p.statement.kind !== 'CreateSource' || p.statement.elements.length === 0) continue;
+      try {
+        const plan = planCreateSource(p.statement, p.text, {
+          metastore,
+          functions: createFunctionRegistry(),
+          config: run.properties,
+          topicPartitions: new Map(),
+          createMissingSourceTopics: true,
+          nextQueryId: (prefix) => prefix,
+        });
+        if (plan?.ddl?.command !== 'createSource') continue;
+        const source = plan.ddl.source;
+        const explicit = run.topics.find((t) => t.name === source.topic);
+        for (const r of schemasFor(source)) {
+          const given = r.isKey ? explicit?.keySchema : explicit?.valueSchema;
+          if (given !== undefined && given !== null) continue;
+          if (registry.latestSync(r.subject) === undefined) registry.registerSync(r.subject, r.schema);
+        }
+      } catch {
+        // statements that do not plan here fail later, when the case runs them
+      }
+    }
   }
 }
 
@@ -287,6 +330,7 @@ export async function runCase(run: QttRun, extraFunctions: readonly FunctionDef[
   let failedStatement: number | undefined;
   let error: unknown;
   try {
+    preRegisterStatementSchemas(run, registry);
     for (const t of run.topics) {
       await topics.createTopic({ name: t.name, partitions: t.partitions ?? 1, replicas: 1 });
       registerTopicSchemas(t, registry);

@@ -48,8 +48,12 @@ export function avroType(schema: AvroSchema): avro.Type {
   let t = typeCache.get(key);
   if (t === undefined) {
     t = avro.Type.forSchema(schema as avro.Schema, {
-      registry: { long: longType },
       wrapUnions: 'auto',
+      // Longs as bigint, whatever form the schema spells them in ("long" or {"type": "long", ...}).
+      typeHook: (s: unknown) =>
+        s === 'long' || (typeof s === 'object' && s !== null && (s as { type?: unknown }).type === 'long')
+          ? longType
+          : undefined,
     } as unknown as avro.ForSchemaOptions);
     typeCache.set(key, t);
   }
@@ -351,6 +355,11 @@ class AvroWriter {
     collectNamed(schema, undefined, this.named);
   }
 
+  nullable(s: AvroSchema): boolean {
+    const r = this.resolve(s);
+    return r === 'null' || (Array.isArray(r) && r.some((b) => this.resolve(b) === 'null'));
+  }
+
   private resolve(s: AvroSchema): AvroSchema {
     if (typeof s === 'string' && !PRIMITIVES.has(s)) return this.named.get(s) ?? s;
     return s;
@@ -427,7 +436,9 @@ class AvroWriter {
             rec[af.name] = af.default === undefined ? null : af.default;
             continue;
           }
-          rec[af.name] = this.write(struct[f.name] ?? null, af.type, f.type);
+          const v = struct[f.name] ?? null;
+          // A NULL for a non-optional field with a default writes the default (ksqlDB's Avro translator).
+          rec[af.name] = v === null && af.default !== undefined && !this.nullable(af.type) ? af.default : this.write(v, af.type, f.type);
         }
         return rec;
       }
