@@ -186,9 +186,6 @@ export function createEngine(options: EngineOptions): Engine {
       if (ddl.command === 'createSource') {
         const s = ddl.source;
         if (ddl.topic !== undefined) await topics.createTopic(ddl.topic);
-        if (s.formats.key.format === 'PROTOBUF' || s.formats.value.format === 'PROTOBUF' || s.formats.key.format === 'PROTOBUF_NOSR' || s.formats.value.format === 'PROTOBUF_NOSR') {
-          throw unsupported('PROTOBUF format');
-        }
         await registerSchemas(s, plan.query !== undefined);
         const existed = metastore.getSource(s.name) !== undefined;
         if (existed && plan.query !== undefined) {
@@ -255,7 +252,9 @@ export function createEngine(options: EngineOptions): Engine {
           const fmt = w.format ?? w.valueFormat;
           const source = metastore.getSource(statement.query.from.name);
           const format = fmt === undefined ? source?.formats.value.format : parseFormatName(fmt);
-          if (format !== undefined) sinkValueSchemaColumns = await registeredValueColumns(format, w.valueSchemaId, registry);
+          if (format !== undefined) {
+            sinkValueSchemaColumns = await registeredValueColumns(format, w.valueSchemaId, registry, w.valueSchemaFullName);
+          }
         }
         return planCreateAsSelect(
           statement,

@@ -11,6 +11,7 @@ import { isAvroRecord, sqlTypeFromAvro, type AvroSchema } from '../serde/avro.ts
 import { parseFormatName, supportsSchemaInference, type FormatName } from '../serde/formats.ts';
 import { keySubject, valueSubject, type RegisteredSchema, type SchemaRegistryPort } from '../serde/registry.ts';
 import { parseWithProperties } from '../analyzer/properties.ts';
+import { loadProtoSchema, protoColumns } from '../serde/protobuf.ts';
 
 function upperFields(t: SqlType): SqlType {
   switch (t.type) {
@@ -113,6 +114,20 @@ export function columnsFromSchema(
   throw unsupported(`schema inference for ${format}`);
 }
 
+/** Columns from a registered protobuf schema: the record message's fields (keys too, not ROWKEY). */
+async function protobufColumns(
+  registry: SchemaRegistryPort,
+  registered: RegisteredSchema,
+  fullName: string | undefined,
+  exactNames: boolean,
+): Promise<Column[]> {
+  if (registered.schemaType !== 'PROTOBUF') throw statementError(`Schema ${registered.schemaType} is not a PROTOBUF schema`);
+  const schema = await loadProtoSchema(registry, registered);
+  return protoColumns(schema, fullName).map((c) =>
+    exactNames ? c : { name: c.name.toUpperCase(), type: upperFields(c.type) },
+  );
+}
+
 function prop(name: string, value: string | number | boolean): Property {
   return {
     name,
@@ -162,7 +177,7 @@ export async function injectSchemas(
 
   const elements: TableElement[] = [...stmt.elements];
   const properties: Property[] = [...stmt.properties];
-  const constraint = stmt.sourceType === 'TABLE' ? 'PRIMARY KEY' : 'KEY';
+  const constraint: 'PRIMARY KEY' | 'KEY' = stmt.sourceType === 'TABLE' ? 'PRIMARY KEY' : 'KEY';
 
   if (!hasKey && supportsSchemaInference(keyFormat)) {
     const fetched =
@@ -172,9 +187,14 @@ export async function injectSchemas(
           })
         : (await registry.latest(keySubject(w.kafkaTopic)))?.schema;
     if (fetched !== undefined) {
-      const inferred = columnsFromSchema(keyFormat, fetched, true, w.keySchemaId !== undefined);
-      const keyCols = inferred.anonymous ? inferred.columns : [{ name: 'ROWKEY', type: T.struct(inferred.columns) }];
-      for (const c of keyCols) elements.unshift({ name: c.name, type: c.type, constraint });
+      let keyCols: Column[];
+      if (keyFormat === 'PROTOBUF') {
+        keyCols = await protobufColumns(registry, fetched, w.keySchemaFullName, w.keySchemaId !== undefined);
+      } else {
+        const inferred = columnsFromSchema(keyFormat, fetched, true, w.keySchemaId !== undefined);
+        keyCols = inferred.anonymous ? inferred.columns : [{ name: 'ROWKEY', type: T.struct(inferred.columns) }];
+      }
+      elements.unshift(...keyCols.map((c) => ({ name: c.name, type: c.type, constraint })));
     }
   }
   if (!hasValue && supportsSchemaInference(valueFormat)) {
@@ -191,9 +211,14 @@ export async function injectSchemas(
         );
       }
     }
-    const inferred = columnsFromSchema(valueFormat, fetched, false, w.valueSchemaId !== undefined, w.wrapSingleValue === false);
-    for (const c of inferred.columns) elements.push({ name: c.name, type: c.type });
-    if (inferred.anonymous && w.wrapSingleValue === undefined) properties.push(prop('WRAP_SINGLE_VALUE', false));
+    if (valueFormat === 'PROTOBUF') {
+      const cols = await protobufColumns(registry, fetched, w.valueSchemaFullName, w.valueSchemaId !== undefined);
+      for (const c of cols) elements.push({ name: c.name, type: c.type });
+    } else {
+      const inferred = columnsFromSchema(valueFormat, fetched, false, w.valueSchemaId !== undefined, w.wrapSingleValue === false);
+      for (const c of inferred.columns) elements.push({ name: c.name, type: c.type });
+      if (inferred.anonymous && w.wrapSingleValue === undefined) properties.push(prop('WRAP_SINGLE_VALUE', false));
+    }
   }
   return { ...stmt, elements, properties };
 }
@@ -203,7 +228,9 @@ export async function registeredValueColumns(
   format: FormatName,
   schemaId: number,
   registry: SchemaRegistryPort,
+  fullName?: string,
 ): Promise<Column[]> {
   const fetched = await registry.getById(schemaId);
+  if (format === 'PROTOBUF') return protobufColumns(registry, fetched, fullName, true);
   return columnsFromSchema(format, fetched, false, true).columns;
 }

@@ -13,6 +13,7 @@ import {
   type FormatInfo,
 } from '../serde/formats.ts';
 import { jsonSchemaForColumns } from '../serde/json.ts';
+import { protoSchemaForColumns } from '../serde/protobuf.ts';
 import { keySubject, valueSubject, type RegisteredSchema } from '../serde/registry.ts';
 
 export interface SchemaRegistration {
@@ -43,6 +44,15 @@ export function schemasFor(source: SourceDefinition): SchemaRegistration[] {
         subject,
         isKey: side.isKey,
         schema: { schemaType: 'AVRO', schema: JSON.stringify(avroSchemaForColumns(side.columns, side.unwrapped, name, side.isKey)) },
+      });
+    } else if (side.format.format === 'PROTOBUF') {
+      out.push({
+        subject,
+        isKey: side.isKey,
+        schema: {
+          schemaType: 'PROTOBUF',
+          schema: protoSchemaForColumns(side.columns, side.format.properties.fullSchemaName ?? 'ConnectDefault1'),
+        },
       });
     } else if (side.format.format === 'JSON_SR') {
       out.push({

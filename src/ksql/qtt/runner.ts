@@ -16,7 +16,7 @@ import { createEngine, type Engine } from '../execution/engine.ts';
 import { InMemoryTopicIO } from '../execution/topic-io.ts';
 import { isKeyUnwrapped, isValueUnwrapped, parseFormatName, type FormatInfo } from '../serde/formats.ts';
 import { isJsonObject, stringifyJson, type JsonValue } from '../serde/json-text.ts';
-import { keySubject, valueSubject, InMemorySchemaRegistry, type SchemaType } from '../serde/registry.ts';
+import { keySubject, valueSubject, InMemorySchemaRegistry, type SchemaReference, type SchemaType } from '../serde/registry.ts';
 import { inAcceptanceSubset, isWindowed, type QttRecord, type QttRun, type QttTopic } from './cases.ts';
 import { showSpec, specMatches } from './compare.ts';
 import { bytesToSpec, specToBytes, type SideInfo } from './spec.ts';
@@ -102,18 +102,43 @@ function schemaText(schema: JsonValue): string {
     : stringifyJson(schema);
 }
 
+/** Registers schema references (e.g. imported .proto files) under their own names, version 1. */
+function registerReferences(refs: JsonValue | undefined, registry: InMemorySchemaRegistry): SchemaReference[] {
+  if (!Array.isArray(refs)) return [];
+  const out: SchemaReference[] = [];
+  for (const r of refs) {
+    if (!isJsonObject(r) || typeof r.name !== 'string') continue;
+    const schema = r.schema ?? null;
+    const format = typeof r.format === 'string' ? r.format : undefined;
+    registry.registerSync(r.name, { schemaType: schemaTypeFor(format, schema), schema: schemaText(schema) });
+    const latest = registry.latestSync(r.name);
+    out.push({ name: r.name, subject: r.name, version: latest?.version ?? 1 });
+  }
+  return out;
+}
+
 function registerTopicSchemas(t: QttTopic, registry: InMemorySchemaRegistry): void {
   if (t.keySchema !== undefined && t.keySchema !== null) {
+    const references = registerReferences(t.keySchemaReferences, registry);
     registry.registerSync(
       keySubject(t.name),
-      { schemaType: schemaTypeFor(t.keyFormat ?? t.format, t.keySchema), schema: schemaText(t.keySchema) },
+      {
+        schemaType: schemaTypeFor(t.keyFormat ?? t.format, t.keySchema),
+        schema: schemaText(t.keySchema),
+        ...(references.length === 0 ? {} : { references }),
+      },
       t.keySchemaId,
     );
   }
   if (t.valueSchema !== undefined && t.valueSchema !== null) {
+    const references = registerReferences(t.valueSchemaReferences, registry);
     registry.registerSync(
       valueSubject(t.name),
-      { schemaType: schemaTypeFor(t.valueFormat ?? t.format, t.valueSchema), schema: schemaText(t.valueSchema) },
+      {
+        schemaType: schemaTypeFor(t.valueFormat ?? t.format, t.valueSchema),
+        schema: schemaText(t.valueSchema),
+        ...(references.length === 0 ? {} : { references }),
+      },
       t.valueSchemaId,
     );
   }

@@ -17,6 +17,17 @@ import { decodeKafka, encodeKafka } from '../serde/kafka.ts';
 import { keySubject, valueSubject, type SchemaRegistryPort } from '../serde/registry.ts';
 import { unwrapWire, wrapWire } from '../serde/serde.ts';
 import { unsupported } from '../errors.ts';
+import {
+  decodeMessage,
+  decodeMessageIndexes,
+  defaultScalar,
+  encodeMessage,
+  encodeMessageIndexes,
+  ProtoSchema,
+  SCALARS,
+  type ProtoMessage,
+} from '../serde/proto-schema.ts';
+import { loadProtoSchema, protoSchemaForColumns } from '../serde/protobuf.ts';
 
 /** A value read back from a topic, typed the way ksqlDB's test framework sees it. */
 export type Spec = null | boolean | number | bigint | string | Decimal | Spec[] | { [k: string]: Spec };
@@ -266,11 +277,160 @@ export async function specToBytes(spec: JsonValue | undefined, side: SideInfo, r
       const value = new AvroSpec(schema).toAvro(spec, schema);
       return wrapWire(id, avroType(schema).toBuffer(value));
     }
+    case 'PROTOBUF':
+    case 'PROTOBUF_NOSR': {
+      const { schema, id } = await protoWriterSchema(side, registry);
+      const message = schema.message(side.format.format === 'PROTOBUF' ? side.format.properties.fullSchemaName : undefined);
+      const payload = encodeMessage(schema, message, specToProto(schema, message, spec));
+      if (side.format.format === 'PROTOBUF_NOSR') return payload;
+      return wrapWire(id, Buffer.concat([encodeMessageIndexes(schema.messageIndexes(message)), payload]));
+    }
     case 'NONE':
       return null;
     default:
       throw unsupported(`${side.format.format} test data`);
   }
+}
+
+async function protoWriterSchema(side: SideInfo, registry: SchemaRegistryPort): Promise<{ schema: ProtoSchema; id: number }> {
+  const generatedText = (): string => {
+    if (side.columns === undefined) throw new Error(`no protobuf schema for ${side.topic}`);
+    return protoSchemaForColumns(side.columns, side.format.properties.fullSchemaName ?? 'ConnectDefault1');
+  };
+  if (side.format.format === 'PROTOBUF_NOSR') return { schema: new ProtoSchema(generatedText()), id: 0 };
+  const subject = side.isKey ? keySubject(side.topic) : valueSubject(side.topic);
+  const latest = await registry.latest(subject);
+  if (latest !== undefined && latest.schema.schemaType === 'PROTOBUF') {
+    return { schema: await loadProtoSchema(registry, latest.schema), id: latest.id };
+  }
+  const text = generatedText();
+  const id = await registry.register(subject, { schemaType: 'PROTOBUF', schema: text });
+  return { schema: new ProtoSchema(text), id };
+}
+
+const TIMESTAMP = 'google.protobuf.Timestamp';
+const DATE = 'google.type.Date';
+const TIME = 'google.type.TimeOfDay';
+const DECIMAL = 'confluent.type.Decimal';
+
+function specToProtoValue(schema: ProtoSchema, from: ProtoMessage, type: string, spec: JsonValue): unknown {
+  if (spec === null) return null;
+  if (SCALARS.has(type)) {
+    const text = specText(spec);
+    switch (type) {
+      case 'int64':
+      case 'uint64':
+      case 'sint64':
+      case 'fixed64':
+      case 'sfixed64':
+        return BigInt(text.replace(/\.0+$/, ''));
+      case 'bool':
+        return text === 'true';
+      case 'string':
+        return text;
+      case 'bytes':
+        return Buffer.from(text, 'base64');
+      default:
+        return Number(text);
+    }
+  }
+  const t = schema.resolve(type, from);
+  if (t.kind === 'enum') return specText(spec);
+  switch (t.fullName) {
+    case TIMESTAMP: {
+      const ms = Number(specText(spec));
+      const seconds = Math.floor(ms / 1000);
+      return { seconds: BigInt(seconds), nanos: (ms - seconds * 1000) * 1_000_000 };
+    }
+    case DATE: {
+      const d = new Date(Number(specText(spec)) * 86_400_000);
+      return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate() };
+    }
+    case TIME: {
+      const ms = Number(specText(spec));
+      return { hours: Math.floor(ms / 3_600_000), minutes: Math.floor((ms % 3_600_000) / 60_000), seconds: Math.floor((ms % 60_000) / 1000), nanos: (ms % 1000) * 1_000_000 };
+    }
+    case DECIMAL: {
+      const d = Decimal.parse(specText(spec));
+      return { value: bigIntToBuffer(d.unscaled), precision: d.precision(), scale: d.scale };
+    }
+    default:
+      if (t.fullName.startsWith('google.protobuf.') && t.fullName.endsWith('Value')) {
+        return { value: specToProtoValue(schema, t, t.fields[0]?.type ?? 'string', spec) };
+      }
+      return specToProto(schema, t, spec);
+  }
+}
+
+function specToProto(schema: ProtoSchema, message: ProtoMessage, spec: JsonValue): Record<string, unknown> {
+  if (!isJsonObject(spec)) throw new Error('expected an object for a protobuf message');
+  const upper = new Map(Object.keys(spec).map((k) => [k.toUpperCase(), k]));
+  const out: Record<string, unknown> = {};
+  for (const f of message.fields) {
+    const k = upper.get(f.name.toUpperCase());
+    if (k === undefined) continue;
+    const v = spec[k] ?? null;
+    if (v === null) continue;
+    if (f.map !== undefined) {
+      const { key, value } = f.map;
+      if (!isJsonObject(v)) throw new Error('expected an object for a protobuf map');
+      out[f.name] = new Map(Object.keys(v).map((mk) => [specToProtoValue(schema, message, key, mk), specToProtoValue(schema, message, value, v[mk] ?? null)]));
+    } else if (f.repeated) {
+      if (!Array.isArray(v)) throw new Error('expected an array for a repeated protobuf field');
+      out[f.name] = v.map((x) => specToProtoValue(schema, message, f.type, x));
+    } else {
+      out[f.name] = specToProtoValue(schema, message, f.type, v);
+    }
+  }
+  return out;
+}
+
+function protoValueToSpec(schema: ProtoSchema, from: ProtoMessage, type: string, v: unknown): Spec {
+  if (SCALARS.has(type)) {
+    if (v === null || v === undefined) v = defaultScalar(type);
+    if (v instanceof Uint8Array) return Buffer.from(v).toString('base64');
+    if (type === 'float') return Math.fround(v as number);
+    if (type === 'uint32' || type === 'fixed32') return BigInt(v as number);
+    return v as Spec;
+  }
+  const t = schema.resolve(type, from);
+  if (t.kind === 'enum') return (v ?? t.values.get(0) ?? '') as string;
+  if (v === null || v === undefined) return null;
+  const o = v as Record<string, unknown>;
+  switch (t.fullName) {
+    case TIMESTAMP:
+      return BigInt((o.seconds as bigint | undefined) ?? 0n) * 1000n + BigInt(Math.floor(Number(o.nanos ?? 0) / 1_000_000));
+    case DATE:
+      return Math.floor(Date.UTC(Number(o.year ?? 0), Number(o.month ?? 1) - 1, Number(o.day ?? 1)) / 86_400_000);
+    case TIME:
+      return ((Number(o.hours ?? 0) * 60 + Number(o.minutes ?? 0)) * 60 + Number(o.seconds ?? 0)) * 1000 + Math.floor(Number(o.nanos ?? 0) / 1_000_000);
+    case DECIMAL:
+      return new Decimal(bufferToBigInt((o.value as Uint8Array | undefined) ?? new Uint8Array()), Number(o.scale ?? 0));
+    default:
+      if (t.fullName.startsWith('google.protobuf.') && t.fullName.endsWith('Value')) {
+        return protoValueToSpec(schema, t, t.fields[0]?.type ?? 'string', o.value);
+      }
+      return protoToSpec(schema, t, o);
+  }
+}
+
+function protoToSpec(schema: ProtoSchema, message: ProtoMessage, obj: Record<string, unknown>): Spec {
+  const out: { [k: string]: Spec } = {};
+  for (const f of message.fields) {
+    const v = obj[f.name];
+    if (f.map !== undefined) {
+      const m: { [k: string]: Spec } = {};
+      for (const [k, x] of (v as Map<unknown, unknown> | undefined) ?? new Map<unknown, unknown>()) {
+        m[String(k as string | number)] = protoValueToSpec(schema, message, f.map.value, x);
+      }
+      out[f.name] = m;
+    } else if (f.repeated) {
+      out[f.name] = ((v as unknown[] | undefined) ?? []).map((x) => protoValueToSpec(schema, message, f.type, x));
+    } else {
+      out[f.name] = protoValueToSpec(schema, message, f.type, v);
+    }
+  }
+  return out;
 }
 
 function jsonToSpec(v: JsonValue): Spec {
@@ -309,6 +469,19 @@ export async function bytesToSpec(bytes: Buffer | null, side: SideInfo, registry
       const schema = JSON.parse((await registry.getById(schemaId)).schema) as AvroSchema;
       const decoded: unknown = avroType(schema).fromBuffer(payload);
       return new AvroSpec(schema).toSpec(decoded, schema);
+    }
+    case 'PROTOBUF':
+    case 'PROTOBUF_NOSR': {
+      if (side.format.format === 'PROTOBUF_NOSR') {
+        const { schema } = await protoWriterSchema(side, registry);
+        const message = schema.message();
+        return protoToSpec(schema, message, decodeMessage(schema, message, bytes));
+      }
+      const { schemaId, payload } = unwrapWire(bytes);
+      const schema = await loadProtoSchema(registry, await registry.getById(schemaId));
+      const idx = decodeMessageIndexes(payload);
+      const message = schema.messageByIndexes(idx.indexes);
+      return protoToSpec(schema, message, decodeMessage(schema, message, idx.rest));
     }
     case 'NONE':
       return null;
