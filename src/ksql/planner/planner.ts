@@ -283,7 +283,7 @@ export function planCreateAsSelect(
   const valueDelimiter = w.valueDelimiter ?? (inheritsValue ? src.formats.value.properties.delimiter : undefined);
   const keyFullName =
     w.keySchemaFullName ??
-    (keyFormat === 'AVRO' || keyFormat === 'PROTOBUF' ? defaultKeySchemaName(stmt.name) : undefined);
+    (keyFormat === 'AVRO' ? defaultKeySchemaName(stmt.name) : undefined);
   const keyInfo: FormatInfo = {
     format: keyFormat,
     properties: formatProps(keyFormat === 'DELIMITED' ? keyDelimiter : undefined, keyFullName, w.keySchemaId),

@@ -54,10 +54,22 @@ export function createSerde(o: CreateSerdeOptions): RowSerde {
       break;
     case 'JSON_SR': {
       let id: Promise<number> | undefined;
+      let fields: Promise<readonly string[]> | undefined;
       const fixedId = format.properties.schemaId;
       serde = jsonSerde({
         columns,
         unwrapped: o.unwrapped,
+        ...(fixedId === undefined
+          ? {}
+          : {
+              schemaFields: () => {
+                fields ??= o.registry.getById(fixedId).then((s) => {
+                  const parsed = JSON.parse(s.schema) as { properties?: Record<string, unknown> };
+                  return Object.keys(parsed.properties ?? {});
+                });
+                return fields;
+              },
+            }),
         schemaId: () => {
           id ??=
             fixedId !== undefined

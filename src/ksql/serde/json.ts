@@ -181,6 +181,8 @@ export interface JsonSerdeOptions {
   readonly unwrapped: boolean;
   /** JSON_SR: the schema id written in the wire header (resolved lazily). */
   readonly schemaId?: () => Promise<number>;
+  /** JSON_SR with a pre-registered schema: its top-level properties, written as null when not columns. */
+  readonly schemaFields?: () => Promise<readonly string[]>;
 }
 
 export function jsonSerde(options: JsonSerdeOptions): RowSerde {
@@ -197,6 +199,9 @@ export function jsonSerde(options: JsonSerdeOptions): RowSerde {
         columns.forEach((c, i) => {
           Object.defineProperty(o, c.name, { value: toJson(row[i], c.type), enumerable: true, writable: true });
         });
+        for (const f of (await options.schemaFields?.()) ?? []) {
+          if (!Object.hasOwn(o, f)) Object.defineProperty(o, f, { value: null, enumerable: true, writable: true });
+        }
         node = o;
       }
       if (unwrapped && node === null) return null;
