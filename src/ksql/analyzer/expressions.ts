@@ -360,7 +360,7 @@ export class ExpressionCompiler {
     const l = this.compile(le);
     const r = this.compile(re);
     if (l.type.type === 'NULL' && r.type.type === 'NULL' && !op.includes('DISTINCT')) {
-      throw statementError(`Comparison with NULL not supported: ${formatExpression(le)} ${op} ${formatExpression(re)}`);
+      throw statementError(`Comparison with NULL not supported: NULL ${op} NULL`);
     }
     const cmp = comparableType(l.type, r.type);
     if (cmp === undefined) {

@@ -40,6 +40,8 @@ const KNOWN: Record<string, keyof WithProperties> = {
   VALUE_SCHEMA_ID: 'valueSchemaId',
   KEY_SCHEMA_FULL_NAME: 'keySchemaFullName',
   VALUE_SCHEMA_FULL_NAME: 'valueSchemaFullName',
+  // Legacy spelling, still accepted by ksqlDB.
+  VALUE_AVRO_SCHEMA_FULL_NAME: 'valueSchemaFullName',
   WRAP_SINGLE_VALUE: 'wrapSingleValue',
   KEY_DELIMITER: 'keyDelimiter',
   VALUE_DELIMITER: 'valueDelimiter',

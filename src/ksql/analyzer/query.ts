@@ -28,6 +28,8 @@ export interface QueryAnalysis {
 export interface QueryContext {
   readonly metastore: MetaStoreView;
   readonly functions: FunctionRegistry;
+  /** Called with every projected column before key checks (ksqlDB validates WITH(TIMESTAMP) first). */
+  readonly checkProjection?: (columns: readonly Column[]) => void;
 }
 
 /** ksqlDB's ColumnAliasGenerator: KSQL_COL_n and struct-field names, unique against the source. */
@@ -205,6 +207,8 @@ export function analyzeQuery(query: Query, ctx: QueryContext, sinkName: string):
     items.push({ name, expr, type: compiled.type, fromStar: false });
   }
 
+  ctx.checkProjection?.(items.map((it) => ({ name: it.name, type: it.type })));
+
   // Which items form the key.
   const keySelects: SelectExpression[] = [];
   const keyCols: Column[] = [];
@@ -229,9 +233,9 @@ export function analyzeQuery(query: Query, ctx: QueryContext, sinkName: string):
       keyCols.push({ name: m.name, type: m.type });
     }
     if (missing.length > 0) {
-      const list = missing.join(' and ');
+      const all = source.schema.key.map((k) => k.name);
       throw statementError(
-        `The query used to build ${sinkText} must include the key column${missing.length > 1 ? 's' : ''} ${list} in its projection (eg, SELECT ${missing.join(', ')}...).`,
+        `The query used to build ${sinkText} must include the key column${all.length > 1 ? 's' : ''} ${all.join(' and ')} in its projection (eg, SELECT ${all.join(', ')}...).`,
       );
     }
   } else {
@@ -259,8 +263,8 @@ export function analyzeQuery(query: Query, ctx: QueryContext, sinkName: string):
       }
     });
     if (missing.length > 0) {
-      const shown = missing.map((e) => formatExpression(qualify(e, alias)));
-      const several = missing.length > 1;
+      const shown = partitionBy.expressions.map((e) => formatExpression(qualify(e, alias)));
+      const several = shown.length > 1;
       throw statementError(
         `The query used to build ${sinkText} must include the partitioning expression${several ? 's' : ''} ${shown.join(' and ')} in its projection (eg, SELECT ${shown.join(', ')}...).`,
       );

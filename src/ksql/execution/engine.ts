@@ -505,8 +505,11 @@ export function createEngine(options: EngineOptions): Engine {
       const variables = opts.variables ?? {};
       const properties = opts.properties ?? {};
       const results: StatementResult[] = [];
+      let lines = 0;
       for (const piece of splitStatements(sql)) {
-        const text = substituteVariables(piece, variables);
+        // Each piece is parsed alone; leading newlines keep error positions relative to the whole text.
+        const text = '\n'.repeat(lines) + substituteVariables(piece, variables);
+        lines += piece.split('\n').length - 1;
         for (const parsed of parseStatements(text)) {
           results.push(await executeOne(parsed.statement, parsed.text, variables, properties));
         }

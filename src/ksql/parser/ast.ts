@@ -193,6 +193,7 @@ export type Statement =
       readonly target: string;
       readonly properties: readonly Property[];
       readonly query: Query;
+      /** Position of the target name. */
       readonly loc?: Loc;
     }
   | {

@@ -52,11 +52,6 @@ export function upper(text: string): string {
   return text.toUpperCase();
 }
 
-function describe(token: Token): string {
-  if (token.kind === 'eof') return '<EOF>';
-  return `'${token.text}'`;
-}
-
 class Parser {
   private readonly tokens: Token[];
   private pos = 0;
@@ -110,13 +105,22 @@ class Parser {
     return false;
   }
 
+  /** Start offset of the statement being parsed (for "Statement: ..." in errors). */
+  private statementStart = 0;
+
   fail(expected: string, token: Token = this.peek()): never {
     throw new KsqlError(
       'parse',
-      `line ${token.line}:${token.column}: Syntax Error\n` +
-        `${token.kind === 'eof' ? 'Unexpected end of statement' : `Unexpected ${describe(token)}`}, expecting ${expected}`,
+      `line ${token.line}:${token.column}: Syntax Error\nExpecting ${expected}\nStatement: ${this.currentStatementText()}`,
       { line: token.line, column: token.column },
     );
+  }
+
+  private currentStatementText(): string {
+    let end = this.tokens.findIndex((t) => t.start >= this.statementStart && t.kind === 'op' && t.text === ';');
+    if (end < 0) end = this.tokens.length - 1;
+    const last = this.tokens[end] as Token;
+    return this.text.slice(this.statementStart, last.end).trim();
   }
 
   private expectKeyword(word: string): Token {
@@ -369,6 +373,7 @@ class Parser {
 
   private insert(loc: Loc): Statement {
     this.expectKeyword('INTO');
+    const targetLoc = this.loc();
     const target = this.identifier('a source name');
     if (this.isOp('(') || this.isKeyword('VALUES')) {
       const columns: string[] = [];
@@ -389,7 +394,7 @@ class Parser {
     }
     const properties = this.acceptKeyword('WITH') ? this.properties() : [];
     const query = this.query();
-    return { kind: 'InsertInto', target, properties, query, loc };
+    return { kind: 'InsertInto', target, properties, query, loc: targetLoc };
   }
 
   private drop(loc: Loc): Statement {
@@ -953,6 +958,7 @@ class Parser {
   private baseType(): SqlType {
     const t = this.peek();
     if (t.kind !== 'ident' && t.kind !== 'quoted') this.fail('a type');
+    if (t.kind === 'ident' && RESERVED.has(upper(t.text)) && upper(t.text) !== 'DECIMAL') this.fail('a type');
     const word = t.kind === 'quoted' ? t.value : upper(t.text);
     this.next();
     switch (word) {
@@ -1011,8 +1017,9 @@ class Parser {
     if (this.isOp('(')) {
       this.next();
       do {
-        const p = this.next();
-        if (!(p.kind === 'integer' || (p.kind === 'ident' && upper(p.text) === 'STRING'))) this.fail("{',', ')'}", p);
+        const p = this.peek();
+        if (!(p.kind === 'integer' || (p.kind === 'ident' && upper(p.text) === 'STRING'))) this.fail("{'STRING', INTEGER_VALUE}", p);
+        this.next();
       } while (this.acceptOp(','));
       if (!this.isOp(')')) this.fail("{',', ')'}");
       this.next();
@@ -1055,6 +1062,7 @@ class Parser {
     while (!this.atEnd()) {
       if (this.acceptOp(';')) continue;
       const start = this.peek().start;
+      this.statementStart = start;
       const statement = this.statement();
       const end = this.peek();
       if (!(end.kind === 'op' && end.text === ';') && end.kind !== 'eof') this.fail("';'", end);
@@ -1099,7 +1107,8 @@ export function parseTableElements(text: string): TableElement[] {
 
 /**
  * Splits text into statements on `;` outside quotes and comments (ksqlDB's CommandParser.splitSql),
- * without parsing them: used to substitute variables statement by statement before parsing.
+ * without parsing them: used to substitute variables statement by statement before parsing. Pieces
+ * keep their surrounding whitespace, so joining them gives back the text.
  */
 export function splitStatements(text: string): string[] {
   const out: string[] = [];
@@ -1139,7 +1148,7 @@ export function splitStatements(text: string): string[] {
     }
     if (c === ';') {
       current += ';';
-      if (current.trim() !== ';') out.push(current.trim());
+      out.push(current);
       current = '';
       i++;
       continue;
@@ -1147,6 +1156,6 @@ export function splitStatements(text: string): string[] {
     current += c;
     i++;
   }
-  if (current.trim() !== '') out.push(current.trim());
+  if (current.trim() !== '') out.push(current);
   return out;
 }

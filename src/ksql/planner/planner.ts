@@ -149,9 +149,6 @@ export function planCreateSource(
   const explicitKey = w.format ?? w.keyFormat;
   let keyFormat = parseFormatName(explicitKey ?? settings.defaultKeyFormat);
   if (key.length === 0 && explicitKey === undefined) keyFormat = 'NONE';
-  if (elements.length === 0) throw statementError('No columns supplied.');
-  if (stmt.sourceType === 'TABLE') throw unsupported('CREATE TABLE (part 2 of the local engine)');
-
   const keyInfo: FormatInfo = {
     format: keyFormat,
     properties: formatProps(w.keyDelimiter, w.keySchemaFullName, w.keySchemaId),
@@ -164,6 +161,8 @@ export function planCreateSource(
   };
   validateFormatProperties(keyInfo);
   validateFormatProperties(valueInfo);
+  if (elements.length === 0) throw statementError('No columns supplied.');
+  if (stmt.sourceType === 'TABLE') throw unsupported('CREATE TABLE (part 2 of the local engine)');
   validateKeyFormat(keyInfo, key);
   validateValueFormat(valueInfo, value);
   const schema: LogicalSchema = { key, value };
@@ -263,7 +262,16 @@ export function planCreateAsSelect(
     }
   }
   const w = parseWithProperties(stmt.properties);
-  const analysis = analyzeQuery(stmt.query, ctx, stmt.name);
+  const analysis = analyzeQuery(
+    stmt.query,
+    {
+      ...ctx,
+      checkProjection: (columns) => {
+        if (w.timestamp !== undefined) timestampColumn(w, { key: [], value: columns });
+      },
+    },
+    stmt.name,
+  );
   const src = analysis.source;
   const out = analysis.outputSchema;
 
@@ -364,7 +372,7 @@ export function planInsertInto(
   const target = ctx.metastore.getSource(stmt.target);
   if (target === undefined) {
     const loc = stmt.loc;
-    throw statementError(`${loc === undefined ? '' : `Line: ${loc.line}, Col: ${loc.column + 12}: `}Source \`${stmt.target}\` does not exist.`);
+    throw statementError(`${loc === undefined ? '' : `Line: ${loc.line}, Col: ${loc.column}: `}Source \`${stmt.target}\` does not exist.`);
   }
   if (target.type === 'TABLE') {
     throw statementError(`INSERT INTO can only be used to insert into a stream. ${target.name} is a table.`);

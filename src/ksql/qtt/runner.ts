@@ -362,9 +362,13 @@ export async function runCase(run: QttRun, extraFunctions: readonly FunctionDef[
     }
     const variables: Record<string, string> = {};
     const properties: Record<string, string> = {};
+    let line = 0;
     for (let i = 0; i < run.statements.length; i++) {
+      const text = run.statements[i] as string;
       try {
-        await engine.execute(run.statements[i] as string, { variables, properties });
+        // QTT parses the statements joined by newlines: keep their line numbers in messages.
+        await engine.execute('\n'.repeat(line) + text, { variables, properties });
+        line += text.split('\n').length;
       } catch (e) {
         failedStatement = i;
         throw e;

@@ -110,8 +110,9 @@ export function validateKeyFormat(format: FormatInfo, columns: readonly Column[]
   if (reason === undefined && columns.length > 1 && !supportsMultipleColumns(f)) {
     reason = `The '${f}' format only supports a single field. Got: ${persistenceColumnsText(columns, true)}`;
   }
-  if (reason === undefined && f === 'DELIMITED' && columns.some((c) => ['ARRAY', 'MAP', 'STRUCT'].includes(c.type.type))) {
-    reason = `The '${f}' format does not support type '${columns.find((c) => ['ARRAY', 'MAP', 'STRUCT'].includes(c.type.type))?.type.type ?? ''}'`;
+  const complex = columns.find((c) => ['ARRAY', 'MAP', 'STRUCT'].includes(c.type.type));
+  if (reason === undefined && f === 'DELIMITED' && complex !== undefined) {
+    reason = `The '${f}' format does not support type '${complex.type.type}', column: \`${complex.name}\``;
   }
   reason ??= checkTypes(f, columns);
   if (reason !== undefined) {
