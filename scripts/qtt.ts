@@ -21,20 +21,27 @@ if (paths.length === 0) {
   process.exit(2);
 }
 
-const report = await runPaths(paths, filter === undefined ? undefined : (r) => `${r.file} ${r.name}`.includes(filter));
+const report = await runPaths(
+  paths,
+  filter === undefined ? undefined : (r) => `${r.file} ${r.name}`.includes(filter),
+);
 const pad = (s: string | number, n: number): string => String(s).padStart(n);
 console.log(`${'file'.padEnd(36)} ${pad('passed', 7)} ${pad('failed', 7)} ${pad('unsupp.', 8)}`);
 for (const [file, t] of [...report.perFile].sort(([a], [b]) => a.localeCompare(b))) {
   console.log(`${file.padEnd(36)} ${pad(t.passed, 7)} ${pad(t.failed, 7)} ${pad(t.unsupported, 8)}`);
 }
 const { total, subset, negatives, positiveNonWindowed } = report;
-console.log(`${'TOTAL'.padEnd(36)} ${pad(total.passed, 7)} ${pad(total.failed, 7)} ${pad(total.unsupported, 8)}`);
+console.log(
+  `${'TOTAL'.padEnd(36)} ${pad(total.passed, 7)} ${pad(total.failed, 7)} ${pad(total.unsupported, 8)}`,
+);
 const pct = (a: number, b: number): string => (b === 0 ? 'n/a' : `${((100 * a) / b).toFixed(1)}%`);
 console.log('');
 console.log(
   `acceptance subset (positive, non-windowed, no GROUP BY / JOIN / CREATE TABLE): ${subset.passed}/${subset.total} passed (${pct(subset.passed, subset.total)})`,
 );
-console.log(`positive non-windowed overall: ${positiveNonWindowed.passed}/${positiveNonWindowed.total} passed (${pct(positiveNonWindowed.passed, positiveNonWindowed.total)})`);
+console.log(
+  `positive non-windowed overall: ${positiveNonWindowed.passed}/${positiveNonWindowed.total} passed (${pct(positiveNonWindowed.passed, positiveNonWindowed.total)})`,
+);
 console.log(
   `negative non-windowed: ${negatives.failingAsExpected}/${negatives.total} fail as expected (${negatives.messageMatches} with the expected message)`,
 );

@@ -43,7 +43,8 @@ export class KsqlError extends Error {
     this.name = 'KsqlError';
     this.kind = kind;
     this.errorCode =
-      options.errorCode ?? (kind === 'runtime' ? KSQL_ERROR_CODES.SERVER_ERROR : KSQL_ERROR_CODES.BAD_STATEMENT);
+      options.errorCode ??
+      (kind === 'runtime' ? KSQL_ERROR_CODES.SERVER_ERROR : KSQL_ERROR_CODES.BAD_STATEMENT);
     this.line = options.line;
     this.column = options.column;
   }

@@ -82,7 +82,8 @@ function parseJavaInt(text: string): bigint {
 function parseJavaDouble(text: string): number {
   const t = text.trim();
   if (/^[+-]?(NaN|Infinity)$/.test(t)) return Number(t);
-  if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?[dDfF]?$/.test(t)) throw new TypeError(`For input string: "${text}"`);
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?[dDfF]?$/.test(t))
+    throw new TypeError(`For input string: "${text}"`);
   return Number(t.replace(/[dDfF]$/, ''));
 }
 
@@ -98,7 +99,8 @@ export function canCast(from: ExprType, to: SqlType): boolean {
   if (to.type === 'DATE') return from.type === 'STRING' || from.type === 'TIMESTAMP';
   if (to.type === 'TIME') return from.type === 'STRING' || from.type === 'TIMESTAMP';
   if (to.type === 'ARRAY') return from.type === 'ARRAY' && canCast(from.item, to.item);
-  if (to.type === 'MAP') return from.type === 'MAP' && canCast(from.key, to.key) && canCast(from.value, to.value);
+  if (to.type === 'MAP')
+    return from.type === 'MAP' && canCast(from.key, to.key) && canCast(from.value, to.value);
   if (to.type === 'STRUCT') {
     return (
       from.type === 'STRUCT' &&
@@ -120,7 +122,7 @@ export function castConverter(from: ExprType, to: SqlType): Converter {
   if (typesEqual(from, to) && to.type !== 'DECIMAL') return identity;
   switch (to.type) {
     case 'STRING':
-      return (v) => valueToString(v, from as SqlType);
+      return (v) => valueToString(v, from);
     case 'BOOLEAN':
       return (v) => {
         const s = (v as string).trim().toLowerCase();
@@ -139,7 +141,8 @@ export function castConverter(from: ExprType, to: SqlType): Converter {
         case 'STRING':
           return (v) => {
             const n = parseJavaInt(v as string);
-            if (n > 2147483647n || n < -2147483648n) throw new RangeError(`For input string: "${v as string}"`);
+            if (n > 2147483647n || n < -2147483648n)
+              throw new RangeError(`For input string: "${v as string}"`);
             return Number(n);
           };
         default:
@@ -163,7 +166,7 @@ export function castConverter(from: ExprType, to: SqlType): Converter {
         case 'INTEGER':
           return identity;
         case 'BIGINT':
-          return (v) => Number(v as bigint);
+          return (v) => Number(v);
         case 'DECIMAL':
           return (v) => (v as Decimal).toNumber();
         case 'STRING':
@@ -188,7 +191,7 @@ export function castConverter(from: ExprType, to: SqlType): Converter {
         return d;
       };
     case 'TIME':
-      if (from.type === 'TIMESTAMP') return (v) => ((v as number) % MS_PER_DAY + MS_PER_DAY) % MS_PER_DAY;
+      if (from.type === 'TIMESTAMP') return (v) => (((v as number) % MS_PER_DAY) + MS_PER_DAY) % MS_PER_DAY;
       return (v) => {
         const t = parseTimeText(v as string);
         if (t === undefined) throw new TypeError(`Failed to parse time '${v as string}'`);
@@ -204,7 +207,8 @@ export function castConverter(from: ExprType, to: SqlType): Converter {
       const val = castConverter(f.value, to.value);
       return (v) => {
         const out = new Map<unknown, unknown>();
-        for (const [a, b] of v as Map<unknown, unknown>) out.set(a === null ? null : k(a), b === null ? null : val(b));
+        for (const [a, b] of v as Map<unknown, unknown>)
+          out.set(a === null ? null : k(a), b === null ? null : val(b));
         return out;
       };
     }

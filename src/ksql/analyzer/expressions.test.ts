@@ -29,7 +29,7 @@ const ctx: EvalContext = {
 };
 
 // key, value..., ROWTIME, ROWPARTITION, ROWOFFSET
-const row = [
+const row: unknown[] = [
   'k',
   2147483647,
   9223372036854775807n,
@@ -146,6 +146,6 @@ describe('expressions', () => {
     expect(() => evaluate('NOPE')).toThrow("SELECT column 'NOPE' cannot be resolved.");
     expect(() => evaluate('X.I')).toThrow("'X' is not a valid stream/table name or alias.");
     expect(() => evaluate('NULL = NULL')).toThrow('Comparison with NULL not supported');
-    expect(() => evaluate("CASE WHEN true THEN NULL END")).toThrow('All case branches have NULL type');
+    expect(() => evaluate('CASE WHEN true THEN NULL END')).toThrow('All case branches have NULL type');
   });
 });

@@ -166,7 +166,9 @@ export class ExpressionCompiler {
         return this.structCtor(expr);
       case 'Lambda':
       case 'LambdaVar':
-        throw statementError(`Lambda functions are not supported by the local ksql engine yet: ${formatExpression(expr)}`);
+        throw statementError(
+          `Lambda functions are not supported by the local ksql engine yet: ${formatExpression(expr)}`,
+        );
       case 'TimeUnit':
         return { type: T.STRING, evaluate: () => expr.unit };
     }
@@ -297,7 +299,10 @@ export class ExpressionCompiler {
       case 'INTEGER':
         return { type: o.type, evaluate: (r, c) => nullOr(o.evaluate(r, c), (v) => wrapInt(-(v as number))) };
       case 'BIGINT':
-        return { type: o.type, evaluate: (r, c) => nullOr(o.evaluate(r, c), (v) => wrapLong(-(v as bigint))) };
+        return {
+          type: o.type,
+          evaluate: (r, c) => nullOr(o.evaluate(r, c), (v) => wrapLong(-(v as bigint))),
+        };
       case 'DOUBLE':
         return { type: o.type, evaluate: (r, c) => nullOr(o.evaluate(r, c), (v) => -(v as number)) };
       case 'DECIMAL':
@@ -322,7 +327,8 @@ export class ExpressionCompiler {
         },
       };
     }
-    const bothNumeric = (isNumericType(lt) || lt.type === 'NULL') && (isNumericType(rt) || rt.type === 'NULL');
+    const bothNumeric =
+      (isNumericType(lt) || lt.type === 'NULL') && (isNumericType(rt) || rt.type === 'NULL');
     if (!bothNumeric || (lt.type === 'NULL' && rt.type === 'NULL')) {
       throw statementError(
         `Error processing expression: ${formatExpression(expr)}. Unsupported arithmetic types. ${formatType(lt)} ${formatType(rt)}`,
@@ -368,7 +374,8 @@ export class ExpressionCompiler {
         `Cannot compare ${formatExpression(le)} (${formatType(l.type)}) to ${formatExpression(re)} (${formatType(r.type)}) with ${op}.`,
       );
     }
-    const complex = cmp.type === 'ARRAY' || cmp.type === 'MAP' || cmp.type === 'STRUCT' || cmp.type === 'BOOLEAN';
+    const complex =
+      cmp.type === 'ARRAY' || cmp.type === 'MAP' || cmp.type === 'STRUCT' || cmp.type === 'BOOLEAN';
     if (complex && op !== '=' && op !== '<>' && !op.includes('DISTINCT')) {
       throw statementError(`Cannot compare ${formatType(l.type)} to ${formatType(r.type)} with ${op}.`);
     }
@@ -383,7 +390,7 @@ export class ExpressionCompiler {
         evaluate: (row, ctx) => {
           const a = l.evaluate(row, ctx);
           const b = r.evaluate(row, ctx);
-          if (a === null || b === null) return (a === null) !== (b === null) === distinct;
+          if (a === null || b === null) return ((a === null) !== (b === null)) === distinct;
           return valuesEqual(lc(a), rc(b)) !== distinct;
         },
       };
@@ -411,7 +418,9 @@ export class ExpressionCompiler {
   private boolean(expr: Expr, what: string): Compiled {
     const c = this.compile(expr);
     if (c.type.type !== 'BOOLEAN' && c.type.type !== 'NULL') {
-      throw statementError(`${what} expects a BOOLEAN operand: ${formatExpression(expr)} is ${formatType(c.type)}`);
+      throw statementError(
+        `${what} expects a BOOLEAN operand: ${formatExpression(expr)} is ${formatType(c.type)}`,
+      );
     }
     return c;
   }
@@ -480,10 +489,9 @@ export class ExpressionCompiler {
     const v = this.compile(expr.value);
     const items = expr.list.map((e) => this.compile(e));
     const t = commonType([v.type, ...items.map((i) => i.type)]);
-    if (t === undefined || t.type === 'NULL') {
-      if (t === undefined) throw statementError(`Invalid IN expression: ${formatExpression(expr)}: types do not match`);
-    }
-    const target = (t === undefined || t.type === 'NULL' ? T.STRING : t) as SqlType;
+    if (t === undefined)
+      throw statementError(`Invalid IN expression: ${formatExpression(expr)}: types do not match`);
+    const target: SqlType = t.type === 'NULL' ? T.STRING : t;
     const vc = implicitConverter(v.type, target);
     const ics = items.map((i) => implicitConverter(i.type, target));
     const negated = expr.negated;
@@ -506,7 +514,10 @@ export class ExpressionCompiler {
   private like(expr: Extract<Expr, { kind: 'Like' }>): Compiled {
     const v = this.compile(expr.value);
     const p = this.compile(expr.pattern);
-    if ((v.type.type !== 'STRING' && v.type.type !== 'NULL') || (p.type.type !== 'STRING' && p.type.type !== 'NULL')) {
+    if (
+      (v.type.type !== 'STRING' && v.type.type !== 'NULL') ||
+      (p.type.type !== 'STRING' && p.type.type !== 'NULL')
+    ) {
       throw statementError(`LIKE requires STRING operands: ${formatExpression(expr)}`);
     }
     const escape = expr.escape;
@@ -545,7 +556,7 @@ export class ExpressionCompiler {
       );
     }
     if (t.type === 'NULL') throw statementError('Invalid Case expression. All case branches have NULL type');
-    const result = t as SqlType;
+    const result = t;
     const thens = whens.map((w) => implicitConverter(w.then.type, result));
     const elseConv = elseC === undefined ? undefined : implicitConverter(elseC.type, result);
     const operandConv =
@@ -553,7 +564,8 @@ export class ExpressionCompiler {
         ? undefined
         : whens.map((w) => {
             const ct = comparableType(operand.type, w.when.type);
-            if (ct === undefined) throw statementError(`Invalid Case expression: cannot compare operand with WHEN value`);
+            if (ct === undefined)
+              throw statementError(`Invalid Case expression: cannot compare operand with WHEN value`);
             return { a: implicitConverter(operand.type, ct), b: implicitConverter(w.when.type, ct) };
           });
     return {
@@ -583,7 +595,9 @@ export class ExpressionCompiler {
 
   private call(expr: Extract<Expr, { kind: 'Call' }>): Compiled {
     if (expr.name === '$STRUCT_ALL') {
-      throw statementError('Selecting all fields of a struct (->*) is not supported by the local ksql engine yet');
+      throw statementError(
+        'Selecting all fields of a struct (->*) is not supported by the local ksql engine yet',
+      );
     }
     const args = expr.args.map((a) => this.compile(a));
     const resolved = this.registry.resolve(
@@ -639,10 +653,10 @@ export class ExpressionCompiler {
     }
     if (t.type === 'NULL' && items.length > 0) {
       throw statementError(
-        "Cannot construct an array with all NULL elements (see https://github.com/confluentinc/ksql/issues/4239). As a workaround, you may cast a NULL value to the desired type.",
+        'Cannot construct an array with all NULL elements (see https://github.com/confluentinc/ksql/issues/4239). As a workaround, you may cast a NULL value to the desired type.',
       );
     }
-    const item = (t.type === 'NULL' ? T.STRING : t) as SqlType;
+    const item = t.type === 'NULL' ? T.STRING : t;
     const convs = items.map((i) => implicitConverter(i.type, item));
     return {
       type: T.array(item),
@@ -659,14 +673,15 @@ export class ExpressionCompiler {
     const values = expr.entries.map((e) => this.compile(e.value));
     const kt = commonType(keys.map((k) => k.type));
     const vt = commonType(values.map((v) => v.type));
-    if (kt === undefined || vt === undefined) throw statementError(`Invalid map constructor: ${formatExpression(expr)}`);
+    if (kt === undefined || vt === undefined)
+      throw statementError(`Invalid map constructor: ${formatExpression(expr)}`);
     if (vt.type === 'NULL' && values.length > 0) {
       throw statementError(
         'Cannot construct a map with all NULL values (see https://github.com/confluentinc/ksql/issues/4239). As a workaround, you may cast a NULL value to the desired type.',
       );
     }
-    const keyType = (kt.type === 'NULL' ? T.STRING : kt) as SqlType;
-    const valueType = (vt.type === 'NULL' ? T.STRING : vt) as SqlType;
+    const keyType = kt.type === 'NULL' ? T.STRING : kt;
+    const valueType = vt.type === 'NULL' ? T.STRING : vt;
     const kc = keys.map((k) => implicitConverter(k.type, keyType));
     const vc = values.map((v) => implicitConverter(v.type, valueType));
     return {
@@ -803,7 +818,7 @@ function arithmeticOp(op: string, t: SqlType): (a: unknown, b: unknown) => unkno
 export function comparableType(a: ExprType, b: ExprType): SqlType | undefined {
   if (a.type === 'NULL' && b.type === 'NULL') return T.STRING;
   if (a.type === 'NULL') return b as SqlType;
-  if (b.type === 'NULL') return a as SqlType;
+  if (b.type === 'NULL') return a;
   if (typesEqual(a, b)) return a;
   if (isNumericType(a) && isNumericType(b)) return widerNumeric(a, b);
   const temporal = ['TIMESTAMP', 'DATE', 'TIME'];

@@ -50,11 +50,18 @@ const KNOWN: Record<string, keyof WithProperties> = {
   RETENTION_MS: 'retentionMs',
 };
 
-const NUMERIC = new Set<keyof WithProperties>(['partitions', 'replicas', 'keySchemaId', 'valueSchemaId', 'retentionMs']);
+const NUMERIC = new Set<keyof WithProperties>([
+  'partitions',
+  'replicas',
+  'keySchemaId',
+  'valueSchemaId',
+  'retentionMs',
+]);
 
 function literalText(p: Property): string {
   const v = p.value;
-  if (v.kind !== 'Literal' || v.value === null) throw statementError(`Invalid value for property ${p.name}: null`);
+  if (v.kind !== 'Literal' || v.value === null)
+    throw statementError(`Invalid value for property ${p.name}: null`);
   return String(v.value);
 }
 
@@ -84,7 +91,8 @@ export function parseWithProperties(props: readonly Property[]): WithProperties 
     const text = literalText(p);
     if (NUMERIC.has(key)) {
       const n = Number(text);
-      if (!Number.isInteger(n)) throw statementError(`Invalid value for ${p.name}: '${text}' is not an integer`);
+      if (!Number.isInteger(n))
+        throw statementError(`Invalid value for ${p.name}: '${text}' is not an integer`);
       out[key] = n;
     } else if (key === 'wrapSingleValue') {
       const b = text.toLowerCase();

@@ -7,7 +7,13 @@ import { statementError, unsupported } from '../errors.ts';
 import type { FunctionRegistry } from '../functions/registry.ts';
 import type { Expr, Query, SelectItem } from '../parser/ast.ts';
 import { formatExpression, sameExpression } from '../parser/format.ts';
-import { PSEUDO_COLUMNS, SYSTEM_COLUMN_NAMES, WINDOW_BOUNDS, type Column, type LogicalSchema } from '../schema/logical.ts';
+import {
+  PSEUDO_COLUMNS,
+  SYSTEM_COLUMN_NAMES,
+  WINDOW_BOUNDS,
+  type Column,
+  type LogicalSchema,
+} from '../schema/logical.ts';
 import { T, type SqlType } from '../schema/types.ts';
 import type { SelectExpression, SourceDefinition } from '../planner/steps.ts';
 import { ExpressionCompiler } from './expressions.ts';
@@ -96,7 +102,8 @@ export function analyzeQuery(query: Query, ctx: QueryContext, sinkName: string):
   const alias = query.from.alias ?? source.name;
   const qualifiers = [...new Set([alias, source.name])];
   const scope = new SourceScope(source.schema, qualifiers);
-  const compiler = (clause: string): ExpressionCompiler => new ExpressionCompiler(scope.withClause(clause), ctx.functions);
+  const compiler = (clause: string): ExpressionCompiler =>
+    new ExpressionCompiler(scope.withClause(clause), ctx.functions);
 
   // WHERE
   let where: Expr | undefined;
@@ -130,7 +137,9 @@ export function analyzeQuery(query: Query, ctx: QueryContext, sinkName: string):
           if (
             error instanceof Error &&
             /PARTITION BY column '(.*)' cannot be resolved/.test(error.message) &&
-            query.select.some((s) => s.kind === 'Expr' && s.alias !== undefined && e.kind === 'Column' && s.alias === e.name)
+            query.select.some(
+              (s) => s.kind === 'Expr' && s.alias !== undefined && e.kind === 'Column' && s.alias === e.name,
+            )
           ) {
             throw statementError(
               `PARTITION BY column '${e.kind === 'Column' ? e.name : ''}' cannot be resolved. '${
@@ -145,12 +154,13 @@ export function analyzeQuery(query: Query, ctx: QueryContext, sinkName: string):
       }
     }
     partitionKeyNames = keyCols.map((c) => c.name);
-    const keyNames = new Set(partitionKeyNames);
-    const movedValue = [...source.schema.value, ...source.schema.key.filter((k) => !source.schema.value.some((v) => v.name === k.name))];
+    const movedValue = [
+      ...source.schema.value,
+      ...source.schema.key.filter((k) => !source.schema.value.some((v) => v.name === k.name)),
+    ];
     projectionSchema = { key: keyCols, value: movedValue };
     // PARTITION BY NULL: no key columns at all.
     partitionBy = { expressions: keyCols.length === 0 ? [] : partitionExprs, schema: projectionSchema };
-    void keyNames;
   }
 
   // SELECT: expand stars, name items, type them.
@@ -175,7 +185,8 @@ export function analyzeQuery(query: Query, ctx: QueryContext, sinkName: string):
         partitionBy !== undefined
           ? projectionSchema.value.filter((c) => !keyNames.has(c.name))
           : [...projectionSchema.key, ...projectionSchema.value];
-      for (const c of cols) items.push({ name: c.name, expr: { kind: 'Column', name: c.name }, type: c.type, fromStar: true });
+      for (const c of cols)
+        items.push({ name: c.name, expr: { kind: 'Column', name: c.name }, type: c.type, fromStar: true });
       continue;
     }
     const expr = unqualify(s.expr);
@@ -183,19 +194,33 @@ export function analyzeQuery(query: Query, ctx: QueryContext, sinkName: string):
       // `struct->*`: one column per field of the struct, named after the field.
       const base = expr.args[0] as Expr;
       const t = selectCompiler.compile(base).type;
-      if (t.type !== 'STRUCT') throw statementError(`Expected STRUCT type for ->*, got ${formatExpression(base)}`);
+      if (t.type !== 'STRUCT')
+        throw statementError(`Expected STRUCT type for ->*, got ${formatExpression(base)}`);
       for (const f of t.fields) {
-        items.push({ name: f.name, expr: { kind: 'Deref', base, field: f.name }, type: f.type, fromStar: false });
+        items.push({
+          name: f.name,
+          expr: { kind: 'Deref', base, field: f.name },
+          type: f.type,
+          fromStar: false,
+        });
       }
       continue;
     }
-    if (s.alias === undefined && expr.kind === 'Column' && (SYSTEM_COLUMN_NAMES.has(expr.name) || WINDOW_BOUNDS.includes(expr.name))) {
+    if (
+      s.alias === undefined &&
+      expr.kind === 'Column' &&
+      (SYSTEM_COLUMN_NAMES.has(expr.name) || WINDOW_BOUNDS.includes(expr.name))
+    ) {
       if (PSEUDO_COLUMNS.some((p) => p.name === expr.name) || WINDOW_BOUNDS.includes(expr.name)) {
-        throw statementError(`Reserved column name in select: \`${expr.name}\`. Please remove or alias the column.`);
+        throw statementError(
+          `Reserved column name in select: \`${expr.name}\`. Please remove or alias the column.`,
+        );
       }
     }
     if (s.alias !== undefined && SYSTEM_COLUMN_NAMES.has(s.alias)) {
-      throw statementError(`\`${s.alias}\` is a reserved column name. You cannot use it as an alias for a column.`);
+      throw statementError(
+        `\`${s.alias}\` is a reserved column name. You cannot use it as an alias for a column.`,
+      );
     }
     const compiled = selectCompiler.compile(s.expr);
     if (compiled.type.type === 'NULL') {

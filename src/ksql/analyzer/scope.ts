@@ -119,12 +119,18 @@ export function mapExpression(e: Expr, fn: (e: Expr) => Expr): Expr {
 
 /** Removes source qualifiers from column references (single-source queries). */
 export function unqualify(e: Expr): Expr {
-  return mapExpression(e, (x) => (x.kind === 'Column' && x.source !== undefined ? { kind: 'Column', name: x.name, ...(x.loc === undefined ? {} : { loc: x.loc }) } : x));
+  return mapExpression(e, (x) =>
+    x.kind === 'Column' && x.source !== undefined
+      ? { kind: 'Column', name: x.name, ...(x.loc === undefined ? {} : { loc: x.loc }) }
+      : x,
+  );
 }
 
 /** Qualifies column references with a source name (for ksqlDB-style messages). */
 export function qualify(e: Expr, source: string, keep: (name: string) => boolean = () => true): Expr {
-  return mapExpression(e, (x) => (x.kind === 'Column' && x.source === undefined && keep(x.name) ? { ...x, source } : x));
+  return mapExpression(e, (x) =>
+    x.kind === 'Column' && x.source === undefined && keep(x.name) ? { ...x, source } : x,
+  );
 }
 
 export function columnsIn(e: Expr): string[] {

@@ -21,7 +21,7 @@ function setup(config: Record<string, string> = {}): {
 
 const json = (v: unknown): Buffer => Buffer.from(JSON.stringify(v));
 const values = (topics: InMemoryTopicIO, topic: string): unknown[] =>
-  topics.records(topic).map((r) => (r.value === null ? null : JSON.parse(r.value.toString()) as unknown));
+  topics.records(topic).map((r) => (r.value === null ? null : (JSON.parse(r.value.toString()) as unknown)));
 
 describe('engine', () => {
   it('runs a stream query: projection, filter, functions, key and timestamp propagation', async () => {
@@ -31,8 +31,18 @@ describe('engine', () => {
         WITH (kafka_topic='orders', value_format='JSON', partitions=2);
       CREATE STREAM big AS SELECT id, UCASE(customer) AS who, amount * 2 AS doubled FROM orders WHERE amount > 10;
     `);
-    await engine.produce('orders', { key: Buffer.from('o1'), value: json({ amount: 5, customer: 'a' }), timestamp: 1, headers: [] });
-    await engine.produce('orders', { key: Buffer.from('o2'), value: json({ AMOUNT: 50, customer: 'bob' }), timestamp: 2, headers: [] });
+    await engine.produce('orders', {
+      key: Buffer.from('o1'),
+      value: json({ amount: 5, customer: 'a' }),
+      timestamp: 1,
+      headers: [],
+    });
+    await engine.produce('orders', {
+      key: Buffer.from('o2'),
+      value: json({ AMOUNT: 50, customer: 'bob' }),
+      timestamp: 2,
+      headers: [],
+    });
     const out = topics.records('BIG');
     expect(out).toHaveLength(1);
     expect(out[0]?.key?.toString()).toBe('o2');
@@ -48,7 +58,12 @@ describe('engine', () => {
       CREATE STREAM by_region AS SELECT region, k, n FROM s PARTITION BY region;
       CREATE STREAM doubled AS SELECT region, n * 2 AS n2 FROM by_region;
     `);
-    await engine.produce('s', { key: Buffer.from('x'), value: json({ region: 'eu', n: 3 }), timestamp: 7, headers: [] });
+    await engine.produce('s', {
+      key: Buffer.from('x'),
+      value: json({ region: 'eu', n: 3 }),
+      timestamp: 7,
+      headers: [],
+    });
     expect(topics.records('BY_REGION')[0]?.key?.toString()).toBe('eu');
     expect(values(topics, 'BY_REGION')).toEqual([{ K: 'x', N: 3 }]);
     expect(values(topics, 'DOUBLED')).toEqual([{ N2: 6 }]);
@@ -70,7 +85,12 @@ describe('engine', () => {
     for (const plan of plans) await second.engine.executePlan(plan);
     const key = Buffer.alloc(4);
     key.writeInt32BE(3);
-    const record = { key, value: Buffer.from('{"V": 1.50, "BIG": 9007199254740993}'), timestamp: 5, headers: [] };
+    const record = {
+      key,
+      value: Buffer.from('{"V": 1.50, "BIG": 9007199254740993}'),
+      timestamp: 5,
+      headers: [],
+    };
     await first.engine.produce('src', record);
     await second.engine.produce('src', record);
     const a = first.topics.records('DST').map((r) => r.value?.toString());
@@ -108,7 +128,9 @@ describe('engine', () => {
     const [desc] = await engine.execute('DESCRIBE t;');
     expect(desc?.type === 'sourceDescription' ? desc.source.schema : '').toBe('K STRING KEY, V INTEGER');
     expect(desc?.type === 'sourceDescription' ? desc.source.writeQueries : []).toEqual(['CSAS_T_0']);
-    await expect(engine.execute('DROP STREAM s;')).rejects.toThrow('The following queries read from this source: [CSAS_T_0]');
+    await expect(engine.execute('DROP STREAM s;')).rejects.toThrow(
+      'The following queries read from this source: [CSAS_T_0]',
+    );
     await engine.execute('TERMINATE CSAS_T_0;');
     expect(engine.queries()).toEqual([]);
     await engine.execute('DROP STREAM t DELETE TOPIC; DROP STREAM s;');
@@ -149,20 +171,28 @@ describe('engine', () => {
 
   it('rejects invalid statements with ksqlDB messages and error code 40001', async () => {
     const { engine } = setup();
-    await engine.execute("CREATE STREAM s (k STRING KEY, v INT) WITH (kafka_topic='s', value_format='JSON', partitions=1);");
+    await engine.execute(
+      "CREATE STREAM s (k STRING KEY, v INT) WITH (kafka_topic='s', value_format='JSON', partitions=1);",
+    );
     const error = await engine.execute('CREATE STREAM t AS SELECT v FROM s;').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(KsqlError);
     expect((error as KsqlError).errorCode).toBe(40001);
-    expect((error as KsqlError).message).toContain('The query used to build `T` must include the key column K');
-    await expect(engine.execute("CREATE STREAM u (v INT) WITH (kafka_topic='missing', value_format='JSON');")).rejects.toThrow(
-      "Topic 'missing' does not exist.",
+    expect((error as KsqlError).message).toContain(
+      'The query used to build `T` must include the key column K',
     );
+    await expect(
+      engine.execute("CREATE STREAM u (v INT) WITH (kafka_topic='missing', value_format='JSON');"),
+    ).rejects.toThrow("Topic 'missing' does not exist.");
   });
 
   it('fails clearly on features of part 2 (tables, joins, aggregations)', async () => {
     const { engine } = setup();
-    await engine.execute("CREATE STREAM s (k STRING KEY, v INT) WITH (kafka_topic='s', value_format='JSON', partitions=1);");
-    const error = (await engine.execute('CREATE TABLE t AS SELECT k, COUNT(*) FROM s GROUP BY k;').catch((e: unknown) => e)) as KsqlError;
+    await engine.execute(
+      "CREATE STREAM s (k STRING KEY, v INT) WITH (kafka_topic='s', value_format='JSON', partitions=1);",
+    );
+    const error = (await engine
+      .execute('CREATE TABLE t AS SELECT k, COUNT(*) FROM s GROUP BY k;')
+      .catch((e: unknown) => e)) as KsqlError;
     expect(error.kind).toBe('unsupported');
     expect(error.message).toContain('Not supported by the local ksql engine yet');
   });

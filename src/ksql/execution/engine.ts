@@ -25,7 +25,13 @@ import { createFunctionRegistry } from '../functions/builtins.ts';
 import type { FunctionContext, FunctionRegistry } from '../functions/registry.ts';
 import type { Statement } from '../parser/ast.ts';
 import { parseStatements, splitStatements } from '../parser/parser.ts';
-import { planCreateAsSelect, planCreateSource, planDrop, planInsertInto, type PlannerContext } from '../planner/planner.ts';
+import {
+  planCreateAsSelect,
+  planCreateSource,
+  planDrop,
+  planInsertInto,
+  type PlannerContext,
+} from '../planner/planner.ts';
 import type { KsqlPlan, QueryPlan, SourceDefinition } from '../planner/steps.ts';
 import { schemaText, type Column } from '../schema/logical.ts';
 import { formatType, type SqlType } from '../schema/types.ts';
@@ -69,12 +75,28 @@ export type StatementResult =
       readonly message: string;
       readonly queryId?: string;
     }
-  | { readonly type: 'streams' | 'tables'; readonly statementText: string; readonly sources: readonly SourceSummary[] }
+  | {
+      readonly type: 'streams' | 'tables';
+      readonly statementText: string;
+      readonly sources: readonly SourceSummary[];
+    }
   | { readonly type: 'queries'; readonly statementText: string; readonly queries: readonly QuerySummary[] }
-  | { readonly type: 'kafka_topics'; readonly statementText: string; readonly topics: readonly { name: string; partitions: number; replicas: number }[] }
+  | {
+      readonly type: 'kafka_topics';
+      readonly statementText: string;
+      readonly topics: readonly { name: string; partitions: number; replicas: number }[];
+    }
   | { readonly type: 'sourceDescription'; readonly statementText: string; readonly source: SourceDescription }
-  | { readonly type: 'properties'; readonly statementText: string; readonly properties: Readonly<Record<string, string>> }
-  | { readonly type: 'variables'; readonly statementText: string; readonly variables: Readonly<Record<string, string>> }
+  | {
+      readonly type: 'properties';
+      readonly statementText: string;
+      readonly properties: Readonly<Record<string, string>>;
+    }
+  | {
+      readonly type: 'variables';
+      readonly statementText: string;
+      readonly variables: Readonly<Record<string, string>>;
+    }
   | { readonly type: 'function_names'; readonly statementText: string; readonly functions: readonly string[] }
   | { readonly type: 'warning_entity'; readonly statementText: string; readonly message: string };
 
@@ -190,7 +212,8 @@ export function createEngine(options: EngineOptions): Engine {
         const existed = metastore.getSource(s.name) !== undefined;
         if (existed && plan.query !== undefined) {
           // CREATE OR REPLACE of a query's sink: the old query stops.
-          for (const [qid, q] of running) if (q.plan.sink === s.name && qid.startsWith('CSAS_')) running.delete(qid);
+          for (const [qid, q] of running)
+            if (q.plan.sink === s.name && qid.startsWith('CSAS_')) running.delete(qid);
         }
         metastore.put(s);
         const kind = s.type === 'STREAM' ? 'stream' : 'table';
@@ -199,13 +222,21 @@ export function createEngine(options: EngineOptions): Engine {
       } else {
         const s = metastore.getSource(ddl.name);
         if (s !== undefined) {
-          const readers = [...running.values()].filter((q) => q.plan.sources.includes(s.name) && q.plan.sink !== s.name);
+          const readers = [...running.values()].filter(
+            (q) => q.plan.sources.includes(s.name) && q.plan.sink !== s.name,
+          );
           const writers = [...running.values()].filter((q) => q.plan.sink === s.name);
           if (readers.length > 0 || writers.some((q) => !q.plan.queryId.startsWith('CSAS_'))) {
             const lines = [`Cannot drop ${s.name}.`];
-            if (readers.length > 0) lines.push(`The following queries read from this source: [${readers.map((q) => q.plan.queryId).join(', ')}].`);
+            if (readers.length > 0)
+              lines.push(
+                `The following queries read from this source: [${readers.map((q) => q.plan.queryId).join(', ')}].`,
+              );
             const inserts = writers.filter((q) => !q.plan.queryId.startsWith('CSAS_'));
-            if (inserts.length > 0) lines.push(`The following queries write into this source: [${inserts.map((q) => q.plan.queryId).join(', ')}].`);
+            if (inserts.length > 0)
+              lines.push(
+                `The following queries write into this source: [${inserts.map((q) => q.plan.queryId).join(', ')}].`,
+              );
             lines.push('You need to terminate them before dropping ' + s.name + '.');
             throw statementError(lines.join('\n'));
           }
@@ -253,13 +284,21 @@ export function createEngine(options: EngineOptions): Engine {
           const source = metastore.getSource(statement.query.from.name);
           const format = fmt === undefined ? source?.formats.value.format : parseFormatName(fmt);
           if (format !== undefined) {
-            sinkValueSchemaColumns = await registeredValueColumns(format, w.valueSchemaId, registry, w.valueSchemaFullName);
+            sinkValueSchemaColumns = await registeredValueColumns(
+              format,
+              w.valueSchemaId,
+              registry,
+              w.valueSchemaFullName,
+            );
           }
         }
         return planCreateAsSelect(
           statement,
           text,
-          await plannerContext(config, sinkValueSchemaColumns === undefined ? {} : { sinkValueSchemaColumns }),
+          await plannerContext(
+            config,
+            sinkValueSchemaColumns === undefined ? {} : { sinkValueSchemaColumns },
+          ),
         );
       }
       case 'InsertInto':
@@ -303,7 +342,9 @@ export function createEngine(options: EngineOptions): Engine {
       throw statementError(`Cannot insert values into an unknown stream/table: \`${stmt.target}\`${hint}`);
     }
     if (target.isSource) {
-      throw statementError(`Cannot insert values into read-only ${target.type === 'STREAM' ? 'stream' : 'table'}: ${target.name}`);
+      throw statementError(
+        `Cannot insert values into read-only ${target.type === 'STREAM' ? 'stream' : 'table'}: ${target.name}`,
+      );
     }
     const all: { name: string; type: SqlType }[] = [...target.schema.key, ...target.schema.value];
     const names = stmt.columns.length > 0 ? stmt.columns : all.map((c) => c.name);
@@ -417,15 +458,19 @@ export function createEngine(options: EngineOptions): Engine {
         return { type: 'currentStatus', statementText: text, commandId: '', status: 'SUCCESS', message: '' };
       case 'UndefineVariable':
         if (!(statement.name in variables)) {
-          return { type: 'warning_entity', statementText: text, message: `Cannot undefine variable '${statement.name}' which was never defined` };
+          return {
+            type: 'warning_entity',
+            statementText: text,
+            message: `Cannot undefine variable '${statement.name}' which was never defined`,
+          };
         }
-        delete variables[statement.name];
+        Reflect.deleteProperty(variables, statement.name);
         return { type: 'currentStatus', statementText: text, commandId: '', status: 'SUCCESS', message: '' };
       case 'SetProperty':
         properties[statement.name] = statement.value;
         return { type: 'currentStatus', statementText: text, commandId: '', status: 'SUCCESS', message: '' };
       case 'UnsetProperty':
-        delete properties[statement.name];
+        Reflect.deleteProperty(properties, statement.name);
         return { type: 'currentStatus', statementText: text, commandId: '', status: 'SUCCESS', message: '' };
       case 'Show':
         switch (statement.what) {
@@ -468,11 +513,23 @@ export function createEngine(options: EngineOptions): Engine {
       case 'Terminate': {
         if (statement.all) {
           running.clear();
-          return { type: 'currentStatus', statementText: text, commandId: 'terminate/all/execute', status: 'SUCCESS', message: 'Query terminated.' };
+          return {
+            type: 'currentStatus',
+            statementText: text,
+            commandId: 'terminate/all/execute',
+            status: 'SUCCESS',
+            message: 'Query terminated.',
+          };
         }
         const id = statement.queryId ?? '';
         if (!running.delete(id)) throw statementError(`Unknown queryId: ${id}`);
-        return { type: 'currentStatus', statementText: text, commandId: `terminate/${id}/execute`, status: 'SUCCESS', message: 'Query terminated.' };
+        return {
+          type: 'currentStatus',
+          statementText: text,
+          commandId: `terminate/${id}/execute`,
+          status: 'SUCCESS',
+          message: 'Query terminated.',
+        };
       }
       case 'InsertValues':
         return insertValues(statement, text);
@@ -480,7 +537,9 @@ export function createEngine(options: EngineOptions): Engine {
         const s = metastore.getSource(statement.name);
         const what = statement.sourceType === 'STREAM' ? 'stream' : 'table';
         if (s?.isSource === true) {
-          throw statementError(`Cannot alter ${what} '${statement.name}': ALTER operations are not supported on source ${what}s.`);
+          throw statementError(
+            `Cannot alter ${what} '${statement.name}': ALTER operations are not supported on source ${what}s.`,
+          );
         }
         throw unsupported('ALTER STREAM/TABLE');
       }
@@ -489,7 +548,11 @@ export function createEngine(options: EngineOptions): Engine {
       default: {
         const plan = await planStatement(statement, text, config);
         if (plan === undefined) {
-          return { type: 'warning_entity', statementText: text, message: 'Statement had no effect (already exists / does not exist).' };
+          return {
+            type: 'warning_entity',
+            statementText: text,
+            message: 'Statement had no effect (already exists / does not exist).',
+          };
         }
         return executePlan(plan);
       }
@@ -535,7 +598,8 @@ export function createEngine(options: EngineOptions): Engine {
     async processRecord(record) {
       const outputs: OutputRecord[] = [];
       for (const q of running.values()) {
-        if (q.processor.sourceTopics.includes(record.topic)) outputs.push(...(await q.processor.process(record)));
+        if (q.processor.sourceTopics.includes(record.topic))
+          outputs.push(...(await q.processor.process(record)));
       }
       return outputs;
     },

@@ -9,7 +9,12 @@ import type { Column } from '../schema/logical.ts';
 import { T, type SqlType } from '../schema/types.ts';
 import { isAvroRecord, sqlTypeFromAvro, type AvroSchema } from '../serde/avro.ts';
 import { parseFormatName, supportsSchemaInference, type FormatName } from '../serde/formats.ts';
-import { keySubject, valueSubject, type RegisteredSchema, type SchemaRegistryPort } from '../serde/registry.ts';
+import {
+  keySubject,
+  valueSubject,
+  type RegisteredSchema,
+  type SchemaRegistryPort,
+} from '../serde/registry.ts';
 import { parseWithProperties } from '../analyzer/properties.ts';
 import { loadProtoSchema, protoColumns } from '../serde/protobuf.ts';
 
@@ -46,7 +51,9 @@ export function sqlTypeFromJsonSchema(node: JsonSchemaNode): SqlType {
     if (nonNull.length === 1) return sqlTypeFromJsonSchema(nonNull[0] as JsonSchemaNode);
     throw unsupported('JSON schema unions');
   }
-  const type = Array.isArray(node.type) ? (node.type as string[]).find((t) => t !== 'null') : (node.type as string | undefined);
+  const type = Array.isArray(node.type)
+    ? (node.type as string[]).find((t) => t !== 'null')
+    : (node.type as string | undefined);
   switch (type) {
     case 'boolean':
       return T.BOOLEAN;
@@ -54,7 +61,9 @@ export function sqlTypeFromJsonSchema(node: JsonSchemaNode): SqlType {
       if (node.title === 'org.apache.kafka.connect.data.Timestamp') return T.TIMESTAMP;
       if (node.title === 'org.apache.kafka.connect.data.Date') return T.DATE;
       if (node.title === 'org.apache.kafka.connect.data.Time') return T.TIME;
-      return node['connect.type'] === 'int32' || node['connect.type'] === 'int16' || node['connect.type'] === 'int8'
+      return node['connect.type'] === 'int32' ||
+        node['connect.type'] === 'int16' ||
+        node['connect.type'] === 'int8'
         ? T.INTEGER
         : T.BIGINT;
     case 'number':
@@ -69,9 +78,12 @@ export function sqlTypeFromJsonSchema(node: JsonSchemaNode): SqlType {
       return T.array(sqlTypeFromJsonSchema(node.items ?? { type: 'string' }));
     case 'object':
       if (node.properties !== undefined && node['connect.type'] !== 'map') {
-        return T.struct(Object.entries(node.properties).map(([name, n]) => ({ name, type: sqlTypeFromJsonSchema(n) })));
+        return T.struct(
+          Object.entries(node.properties).map(([name, n]) => ({ name, type: sqlTypeFromJsonSchema(n) })),
+        );
       }
-      if (typeof node.additionalProperties === 'object') return T.map(T.STRING, sqlTypeFromJsonSchema(node.additionalProperties));
+      if (typeof node.additionalProperties === 'object')
+        return T.map(T.STRING, sqlTypeFromJsonSchema(node.additionalProperties));
       return T.map(T.STRING, T.STRING);
     default:
       throw statementError(`Unsupported JSON schema type: ${String(type)}`);
@@ -95,7 +107,8 @@ export function columnsFromSchema(
   const fix = (t: SqlType): SqlType => (exactNames ? t : upperFields(t));
   const name = (n: string): string => (exactNames ? n : n.toUpperCase());
   if (format === 'AVRO') {
-    if (registered.schemaType !== 'AVRO') throw statementError(`Schema ${registered.schemaType} is not an AVRO schema`);
+    if (registered.schemaType !== 'AVRO')
+      throw statementError(`Schema ${registered.schemaType} is not an AVRO schema`);
     const schema = JSON.parse(registered.schema) as AvroSchema;
     const t = sqlTypeFromAvro(schema);
     if (isAvroRecord(schema) && t.type === 'STRUCT' && !unwrapped) {
@@ -121,7 +134,8 @@ async function protobufColumns(
   fullName: string | undefined,
   exactNames: boolean,
 ): Promise<Column[]> {
-  if (registered.schemaType !== 'PROTOBUF') throw statementError(`Schema ${registered.schemaType} is not a PROTOBUF schema`);
+  if (registered.schemaType !== 'PROTOBUF')
+    throw statementError(`Schema ${registered.schemaType} is not a PROTOBUF schema`);
   const schema = await loadProtoSchema(registry, registered);
   return protoColumns(schema, fullName).map((c) =>
     exactNames ? c : { name: c.name.toUpperCase(), type: upperFields(c.type) },
@@ -164,7 +178,8 @@ export async function injectSchemas(
         `KEY_FORMAT should support schema inference when KEY_SCHEMA_ID is provided. Current format is ${keyFormat}.`,
       );
     }
-    if (hasKey) throw statementError('Table elements and KEY_SCHEMA_ID cannot both exist for create statement.');
+    if (hasKey)
+      throw statementError('Table elements and KEY_SCHEMA_ID cannot both exist for create statement.');
   }
   if (w.valueSchemaId !== undefined) {
     if (!supportsSchemaInference(valueFormat)) {
@@ -172,7 +187,8 @@ export async function injectSchemas(
         `VALUE_FORMAT should support schema inference when VALUE_SCHEMA_ID is provided. Current format is ${valueFormat}.`,
       );
     }
-    if (hasValue) throw statementError('Table elements and VALUE_SCHEMA_ID cannot both exist for create statement.');
+    if (hasValue)
+      throw statementError('Table elements and VALUE_SCHEMA_ID cannot both exist for create statement.');
   }
 
   const elements: TableElement[] = [...stmt.elements];
@@ -183,7 +199,9 @@ export async function injectSchemas(
     const fetched =
       w.keySchemaId !== undefined
         ? await registry.getById(w.keySchemaId).catch(() => {
-            throw statementError(`Key schema with id ${w.keySchemaId ?? ''} does not exist in the Schema Registry.`);
+            throw statementError(
+              `Key schema with id ${w.keySchemaId ?? ''} does not exist in the Schema Registry.`,
+            );
           })
         : (await registry.latest(keySubject(w.kafkaTopic)))?.schema;
     if (fetched !== undefined) {
@@ -192,7 +210,9 @@ export async function injectSchemas(
         keyCols = await protobufColumns(registry, fetched, w.keySchemaFullName, w.keySchemaId !== undefined);
       } else {
         const inferred = columnsFromSchema(keyFormat, fetched, true, w.keySchemaId !== undefined);
-        keyCols = inferred.anonymous ? inferred.columns : [{ name: 'ROWKEY', type: T.struct(inferred.columns) }];
+        keyCols = inferred.anonymous
+          ? inferred.columns
+          : [{ name: 'ROWKEY', type: T.struct(inferred.columns) }];
       }
       elements.unshift(...keyCols.map((c) => ({ name: c.name, type: c.type, constraint })));
     }
@@ -201,7 +221,9 @@ export async function injectSchemas(
     let fetched: RegisteredSchema | undefined;
     if (w.valueSchemaId !== undefined) {
       fetched = await registry.getById(w.valueSchemaId).catch(() => {
-        throw statementError(`Value schema with id ${w.valueSchemaId ?? ''} does not exist in the Schema Registry.`);
+        throw statementError(
+          `Value schema with id ${w.valueSchemaId ?? ''} does not exist in the Schema Registry.`,
+        );
       });
     } else {
       fetched = (await registry.latest(valueSubject(w.kafkaTopic)))?.schema;
@@ -212,12 +234,24 @@ export async function injectSchemas(
       }
     }
     if (valueFormat === 'PROTOBUF') {
-      const cols = await protobufColumns(registry, fetched, w.valueSchemaFullName, w.valueSchemaId !== undefined);
+      const cols = await protobufColumns(
+        registry,
+        fetched,
+        w.valueSchemaFullName,
+        w.valueSchemaId !== undefined,
+      );
       for (const c of cols) elements.push({ name: c.name, type: c.type });
     } else {
-      const inferred = columnsFromSchema(valueFormat, fetched, false, w.valueSchemaId !== undefined, w.wrapSingleValue === false);
+      const inferred = columnsFromSchema(
+        valueFormat,
+        fetched,
+        false,
+        w.valueSchemaId !== undefined,
+        w.wrapSingleValue === false,
+      );
       for (const c of inferred.columns) elements.push({ name: c.name, type: c.type });
-      if (inferred.anonymous && w.wrapSingleValue === undefined) properties.push(prop('WRAP_SINGLE_VALUE', false));
+      if (inferred.anonymous && w.wrapSingleValue === undefined)
+        properties.push(prop('WRAP_SINGLE_VALUE', false));
     }
   }
   return { ...stmt, elements, properties };

@@ -58,7 +58,11 @@ function flatRow(row: Row, schema: LogicalSchema): unknown[] {
   return [...key, ...row.value, BigInt(row.timestamp), row.partition, row.offset];
 }
 
-function compileIn(schema: LogicalSchema, alias: readonly string[], functions: FunctionRegistry): ExpressionCompiler {
+function compileIn(
+  schema: LogicalSchema,
+  alias: readonly string[],
+  functions: FunctionRegistry,
+): ExpressionCompiler {
   return new ExpressionCompiler(new SourceScope(schema, alias), functions);
 }
 
@@ -118,7 +122,9 @@ export function buildProcessor(plan: QueryPlan, ctx: ProcessorContext): QueryPro
       queryId,
       kind,
       message,
-      ...(record === undefined ? {} : { topic: record.topic, partition: record.partition, offset: record.offset }),
+      ...(record === undefined
+        ? {}
+        : { topic: record.topic, partition: record.partition, offset: record.offset }),
     });
   };
   let current: TopicRecord | undefined;
@@ -162,9 +168,13 @@ export function buildProcessor(plan: QueryPlan, ctx: ProcessorContext): QueryPro
           .map((k) => k.i);
         chain.push((row) => {
           const flat = flatRow(row, input);
-          const key = keys.map((k) => (row.value === null && !k.keyOnly ? null : k.evaluate(flat, evalContext)));
+          const key = keys.map((k) =>
+            row.value === null && !k.keyOnly ? null : k.evaluate(flat, evalContext),
+          );
           const value =
-            row.value === null ? null : [...row.value, ...movedKeys.map((i) => (row.key === null ? null : (row.key[i] ?? null)))];
+            row.value === null
+              ? null
+              : [...row.value, ...movedKeys.map((i) => (row.key === null ? null : (row.key[i] ?? null)))];
           return { ...row, key, value };
         });
         return;
@@ -196,8 +206,14 @@ export function buildProcessor(plan: QueryPlan, ctx: ProcessorContext): QueryPro
   const sourceValueSerde = valueSerdeFor(src, ctx, src.sourceName);
   const sinkKeySerde = keySerdeFor(sink, ctx, sink.sinkName);
   const sinkValueSerde = valueSerdeFor(sink, ctx, sink.sinkName);
-  const sourceTs = src.timestamp === undefined ? undefined : { ts: src.timestamp, at: columnIndex(src.schema, src.timestamp.column) };
-  const sinkTs = sink.timestamp === undefined ? undefined : { ts: sink.timestamp, at: columnIndex(sink.schema, sink.timestamp.column) };
+  const sourceTs =
+    src.timestamp === undefined
+      ? undefined
+      : { ts: src.timestamp, at: columnIndex(src.schema, src.timestamp.column) };
+  const sinkTs =
+    sink.timestamp === undefined
+      ? undefined
+      : { ts: sink.timestamp, at: columnIndex(sink.schema, sink.timestamp.column) };
 
   return {
     queryId,
@@ -208,21 +224,35 @@ export function buildProcessor(plan: QueryPlan, ctx: ProcessorContext): QueryPro
       let key: unknown[] | null;
       let value: unknown[] | null;
       try {
-        key = src.schema.key.length === 0 ? [] : record.key === null ? null : await sourceKeySerde.deserialize(record.key);
+        key =
+          src.schema.key.length === 0
+            ? []
+            : record.key === null
+              ? null
+              : await sourceKeySerde.deserialize(record.key);
       } catch (error) {
-        log('deserialization', `Failed to deserialize key from topic: ${record.topic}. ${(error as Error).message}`, record);
+        log(
+          'deserialization',
+          `Failed to deserialize key from topic: ${record.topic}. ${(error as Error).message}`,
+          record,
+        );
         return [];
       }
       try {
         value = await sourceValueSerde.deserialize(record.value);
       } catch (error) {
-        log('deserialization', `Failed to deserialize value from topic: ${record.topic}. ${(error as Error).message}`, record);
+        log(
+          'deserialization',
+          `Failed to deserialize value from topic: ${record.topic}. ${(error as Error).message}`,
+          record,
+        );
         return [];
       }
       let timestamp = record.timestamp;
       if (sourceTs !== undefined) {
         const at = sourceTs.at;
-        const v = at === undefined ? null : at.inKey ? key?.[at.index] : value === null ? null : value[at.index];
+        const v =
+          at === undefined ? null : at.inKey ? key?.[at.index] : value === null ? null : value[at.index];
         const ms = extractTimestamp(v ?? null, sourceTs.ts);
         if (ms === undefined) {
           log('timestamp', `Could not extract a timestamp from column ${sourceTs.ts.column}`, record);
@@ -259,10 +289,26 @@ export function buildProcessor(plan: QueryPlan, ctx: ProcessorContext): QueryPro
         valueBytes = await sinkValueSerde.serialize(row.value);
       } catch (error) {
         // ksqlDB fails the query here ("Exception caught in process"): a sink that cannot be written is fatal.
-        log('serialization', `Failed to serialize to topic: ${sink.topic}. ${(error as Error).message}`, record);
-        throw new KsqlError('runtime', `Exception caught in process. taskId=0_${record.partition}, processor=KSTREAM-SOURCE-0000000000, topic=${record.topic}, partition=${record.partition}, offset=${record.offset}: Error serializing message to topic: ${sink.topic}. ${(error as Error).message}`, { cause: error });
+        log(
+          'serialization',
+          `Failed to serialize to topic: ${sink.topic}. ${(error as Error).message}`,
+          record,
+        );
+        throw new KsqlError(
+          'runtime',
+          `Exception caught in process. taskId=0_${record.partition}, processor=KSTREAM-SOURCE-0000000000, topic=${record.topic}, partition=${record.partition}, offset=${record.offset}: Error serializing message to topic: ${sink.topic}. ${(error as Error).message}`,
+          { cause: error },
+        );
       }
-      return [{ topic: sink.topic, key: keyBytes, value: valueBytes, timestamp: row.timestamp, headers: row.headers }];
+      return [
+        {
+          topic: sink.topic,
+          key: keyBytes,
+          value: valueBytes,
+          timestamp: row.timestamp,
+          headers: row.headers,
+        },
+      ];
     },
   };
 }

@@ -24,7 +24,12 @@ export interface SchemaRegistration {
 
 export function schemasFor(source: SourceDefinition): SchemaRegistration[] {
   const sides: { format: FormatInfo; columns: readonly Column[]; isKey: boolean; unwrapped: boolean }[] = [
-    { format: source.formats.key, columns: source.schema.key, isKey: true, unwrapped: isKeyUnwrapped(source.schema.key.length) },
+    {
+      format: source.formats.key,
+      columns: source.schema.key,
+      isKey: true,
+      unwrapped: isKeyUnwrapped(source.schema.key.length),
+    },
     {
       format: source.formats.value,
       columns: source.schema.value,
@@ -43,7 +48,10 @@ export function schemasFor(source: SourceDefinition): SchemaRegistration[] {
       out.push({
         subject,
         isKey: side.isKey,
-        schema: { schemaType: 'AVRO', schema: JSON.stringify(avroSchemaForColumns(side.columns, side.unwrapped, name, side.isKey)) },
+        schema: {
+          schemaType: 'AVRO',
+          schema: JSON.stringify(avroSchemaForColumns(side.columns, side.unwrapped, name, side.isKey)),
+        },
       });
     } else if (side.format.format === 'PROTOBUF') {
       out.push({
@@ -51,14 +59,20 @@ export function schemasFor(source: SourceDefinition): SchemaRegistration[] {
         isKey: side.isKey,
         schema: {
           schemaType: 'PROTOBUF',
-          schema: protoSchemaForColumns(side.columns, side.format.properties.fullSchemaName ?? 'ConnectDefault1'),
+          schema: protoSchemaForColumns(
+            side.columns,
+            side.format.properties.fullSchemaName ?? 'ConnectDefault1',
+          ),
         },
       });
     } else if (side.format.format === 'JSON_SR') {
       out.push({
         subject,
         isKey: side.isKey,
-        schema: { schemaType: 'JSON', schema: JSON.stringify(jsonSchemaForColumns(side.columns, side.unwrapped)) },
+        schema: {
+          schemaType: 'JSON',
+          schema: JSON.stringify(jsonSchemaForColumns(side.columns, side.unwrapped)),
+        },
       });
     }
   }

@@ -30,7 +30,12 @@ describe('InMemoryTopicIO', () => {
     const io = new InMemoryTopicIO();
     await io.createTopic({ name: 't', partitions: 3, replicas: 1 });
     const a = await io.produce('t', { key: Buffer.from('a'), value: null, timestamp: 1, headers: [] });
-    const b = await io.produce('t', { key: Buffer.from('a'), value: Buffer.from('v'), timestamp: 2, headers: [] });
+    const b = await io.produce('t', {
+      key: Buffer.from('a'),
+      value: Buffer.from('v'),
+      timestamp: 2,
+      headers: [],
+    });
     const c = await io.produce('t', { key: null, value: null, timestamp: 3, headers: [], partition: 2 });
     expect(a.partition).toBe(b.partition);
     expect([a.offset, b.offset]).toEqual([0n, 1n]);

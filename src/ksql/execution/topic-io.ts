@@ -53,7 +53,10 @@ export function murmur2(data: Uint8Array): number {
   for (let i = 0; i < length4; i++) {
     const i4 = i * 4;
     let k =
-      (data[i4] ?? 0) | ((data[i4 + 1] ?? 0) << 8) | ((data[i4 + 2] ?? 0) << 16) | ((data[i4 + 3] ?? 0) << 24);
+      (data[i4] ?? 0) |
+      ((data[i4 + 1] ?? 0) << 8) |
+      ((data[i4 + 2] ?? 0) << 16) |
+      ((data[i4 + 3] ?? 0) << 24);
     k = Math.imul(k, m);
     k ^= k >>> r;
     k = Math.imul(k, m);

@@ -124,13 +124,17 @@ describe('date and time functions', () => {
     expect(call("TIMESTAMPTOSTRING(0, 'yyyy-MM-dd HH:mm:ss.SSS Z', 'America/New_York')")).toBe(
       '1969-12-31 19:00:00.000 -0500',
     );
-    expect(call("STRINGTOTIMESTAMP('2019-08-27T13:31:09.2+0000', 'yyyy-MM-dd''T''HH:mm:ss.SX')")).toBe(1566912669200n);
-    expect(call("STRINGTOTIMESTAMP('2018-05-11 21:58:33', 'yyyy-MM-dd HH:mm:ss', 'UTC')")).toBe(1526075913000n);
+    expect(call("STRINGTOTIMESTAMP('2019-08-27T13:31:09.2+0000', 'yyyy-MM-dd''T''HH:mm:ss.SX')")).toBe(
+      1566912669200n,
+    );
+    expect(call("STRINGTOTIMESTAMP('2018-05-11 21:58:33', 'yyyy-MM-dd HH:mm:ss', 'UTC')")).toBe(
+      1526075913000n,
+    );
     expect(call("STRINGTODATE('20200101', 'yyyyMMdd')")).toBe(18262);
     expect(call("STRINGTODATE('foo', 'yyyyMMdd')")).toBeNull();
-    expect(call("FORMAT_TIMESTAMP(PARSE_TIMESTAMP('2020-02-29 10:00', 'yyyy-MM-dd HH:mm'), 'dd/MM/yyyy')")).toBe(
-      '29/02/2020',
-    );
+    expect(
+      call("FORMAT_TIMESTAMP(PARSE_TIMESTAMP('2020-02-29 10:00', 'yyyy-MM-dd HH:mm'), 'dd/MM/yyyy')"),
+    ).toBe('29/02/2020');
     expect(call('UNIX_TIMESTAMP()')).toBe(1_600_000_000_123n);
   });
 

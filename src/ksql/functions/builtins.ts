@@ -6,7 +6,8 @@ import { commonType } from '../analyzer/expressions.ts';
 import { implicitConverter, toDecimalType } from '../analyzer/coerce.ts';
 import { Decimal } from '../schema/decimal.ts';
 import { formatType, T, type ExprType, type SqlDecimal, type SqlType } from '../schema/types.ts';
-import { compareValues, javaDoubleToString, valuesEqual, type Struct } from '../schema/values.ts';
+import { compareValues, javaDoubleToString, valuesEqual } from '../schema/values.ts';
+import { primitiveText } from '../schema/decimal.ts';
 import { formatMillis, parseToMillis } from './datetime-format.ts';
 import { javaRegex, javaReplacement } from './java-regex.ts';
 import { FunctionRegistry, type FunctionDef, type Overload, type ResolvedFunction } from './registry.ts';
@@ -24,6 +25,18 @@ const num = (a: readonly unknown[], i: number): number => a[i] as number;
 
 function def(name: string, ...overloads: Overload[]): FunctionDef {
   return { name, overloads };
+}
+
+function trimStart(s: string): string {
+  let a = 0;
+  while (a < s.length && s.charCodeAt(a) <= 0x20) a++;
+  return s.slice(a);
+}
+
+function trimEnd(s: string): string {
+  let b = s.length;
+  while (b > 0 && s.charCodeAt(b - 1) <= 0x20) b--;
+  return s.slice(0, b);
 }
 
 /** Java String.trim(): strips chars <= U+0020 at both ends. */
@@ -91,7 +104,8 @@ function pad(s: string, len: number, padding: string, left: boolean): string | n
 /** Apache StringUtils.splitByWholeSeparatorPreserveAllTokens semantics, as ksqlDB's SPLIT. */
 function splitString(s: string, delimiter: string): string[] {
   if (s === '') return [''];
-  if (delimiter === '') return [...s];
+  // One element per UTF-16 unit, as Java's String.split("") would give.
+  if (delimiter === '') return Array.from({ length: s.length }, (_, i) => s.charAt(i));
   return s.split(delimiter);
 }
 
@@ -227,7 +241,6 @@ function javaRoundLong(d: number): bigint {
 }
 
 function decimalResolve(
-  name: string,
   f: (d: Decimal, t: SqlDecimal, args: readonly unknown[]) => unknown,
   rt: (t: SqlDecimal) => SqlType,
 ): FunctionDef['resolve'] {
@@ -235,7 +248,6 @@ function decimalResolve(
     const a = args[0];
     if (a === undefined || a.type !== 'DECIMAL') return undefined;
     if (args.slice(1).some((x) => x.type !== 'INTEGER' && x.type !== 'NULL')) return undefined;
-    void name;
     return {
       returnType: rt(a),
       paramTypes: args.map(() => undefined),
@@ -282,7 +294,7 @@ function uniform(
       if (args.length < min || args.length > max) return undefined;
       const t = commonType(args);
       if (t === undefined) return undefined;
-      const rt = (t.type === 'NULL' ? T.STRING : t) as SqlType;
+      const rt = t.type === 'NULL' ? T.STRING : t;
       return {
         returnType: rt,
         paramTypes: args.map((a) => (a.type === rt.type && a.type !== 'DECIMAL' ? undefined : rt)),
@@ -307,8 +319,8 @@ export function builtinFunctions(): FunctionDef[] {
     def('LCASE', { params: [S], returns: S, invoke: (a) => str(a, 0).toLowerCase() }),
     def('UCASE', { params: [S], returns: S, invoke: (a) => str(a, 0).toUpperCase() }),
     def('TRIM', { params: [S], returns: S, invoke: (a) => javaTrim(str(a, 0)) }),
-    def('LTRIM', { params: [S], returns: S, invoke: (a) => str(a, 0).replace(/^[\u0000-\u0020]+/, '') }),
-    def('RTRIM', { params: [S], returns: S, invoke: (a) => str(a, 0).replace(/[\u0000-\u0020]+$/, '') }),
+    def('LTRIM', { params: [S], returns: S, invoke: (a) => trimStart(str(a, 0)) }),
+    def('RTRIM', { params: [S], returns: S, invoke: (a) => trimEnd(str(a, 0)) }),
     def(
       'SUBSTRING',
       {
@@ -355,7 +367,7 @@ export function builtinFunctions(): FunctionDef[] {
         variadic: true,
         returns: S,
         nullPropagating: false,
-        invoke: (a) => a.filter((x) => x !== null && x !== undefined).join(''),
+        invoke: (a) => (a.filter((x) => x !== null && x !== undefined) as string[]).join(''),
       },
       {
         params: [BY],
@@ -374,10 +386,7 @@ export function builtinFunctions(): FunctionDef[] {
         nullPropagating: false,
         invoke: (a) => {
           if (a[0] === null) return null;
-          return a
-            .slice(1)
-            .filter((x) => x !== null && x !== undefined)
-            .join(str(a, 0));
+          return (a.slice(1).filter((x) => x !== null && x !== undefined) as string[]).join(str(a, 0));
         },
       },
       {
@@ -400,7 +409,11 @@ export function builtinFunctions(): FunctionDef[] {
         },
       },
     ),
-    def('REPLACE', { params: [S, S, S], returns: S, invoke: (a) => str(a, 0).split(str(a, 1)).join(str(a, 2)) }),
+    def('REPLACE', {
+      params: [S, S, S],
+      returns: S,
+      invoke: (a) => str(a, 0).split(str(a, 1)).join(str(a, 2)),
+    }),
     def('REGEXP_REPLACE', {
       params: [S, S, S],
       returns: S,
@@ -438,7 +451,7 @@ export function builtinFunctions(): FunctionDef[] {
       invoke: (a) => {
         const s = str(a, 0);
         if (s === '') return [''];
-        if (str(a, 1) === '') return [...s];
+        if (str(a, 1) === '') return Array.from({ length: s.length }, (_, i) => s.charAt(i));
         // Java's Pattern.split: capture groups are not part of the result.
         const out: string[] = [];
         let last = 0;
@@ -454,7 +467,11 @@ export function builtinFunctions(): FunctionDef[] {
     def(
       'SPLIT',
       { params: [S, S], returns: T.array(S), invoke: (a) => splitString(str(a, 0), str(a, 1)) },
-      { params: [BY, BY], returns: T.array(BY), invoke: (a) => splitBytes(a[0] as Uint8Array, a[1] as Uint8Array) },
+      {
+        params: [BY, BY],
+        returns: T.array(BY),
+        invoke: (a) => splitBytes(a[0] as Uint8Array, a[1] as Uint8Array),
+      },
     ),
     def(
       'LEN',
@@ -471,7 +488,12 @@ export function builtinFunctions(): FunctionDef[] {
     def(
       'MASK',
       { params: [S], returns: S, invoke: (a) => mask(str(a, 0)) },
-      { params: [S, S], returns: S, nullPropagating: false, invoke: (a) => nullIf0(a, () => maskWith(str(a, 0), a.slice(1))) },
+      {
+        params: [S, S],
+        returns: S,
+        nullPropagating: false,
+        invoke: (a) => nullIf0(a, () => maskWith(str(a, 0), a.slice(1))),
+      },
       {
         params: [S, S, S],
         returns: S,
@@ -492,9 +514,15 @@ export function builtinFunctions(): FunctionDef[] {
       },
     ),
     maskPart('MASK_KEEP_LEFT', (s, n, m) => s.slice(0, n) + m(s.slice(n))),
-    maskPart('MASK_KEEP_RIGHT', (s, n, m) => m(s.slice(0, Math.max(0, s.length - n))) + s.slice(Math.max(0, s.length - n))),
+    maskPart(
+      'MASK_KEEP_RIGHT',
+      (s, n, m) => m(s.slice(0, Math.max(0, s.length - n))) + s.slice(Math.max(0, s.length - n)),
+    ),
     maskPart('MASK_LEFT', (s, n, m) => m(s.slice(0, n)) + s.slice(n)),
-    maskPart('MASK_RIGHT', (s, n, m) => s.slice(0, Math.max(0, s.length - n)) + m(s.slice(Math.max(0, s.length - n)))),
+    maskPart(
+      'MASK_RIGHT',
+      (s, n, m) => s.slice(0, Math.max(0, s.length - n)) + m(s.slice(Math.max(0, s.length - n))),
+    ),
     def(
       'LPAD',
       { params: [S, I, S], returns: S, invoke: (a) => pad(str(a, 0), num(a, 1), str(a, 2), true) },
@@ -535,21 +563,25 @@ export function builtinFunctions(): FunctionDef[] {
         return i < 0 ? 0 : i + 1;
       },
     }),
-    def('CHR', {
-      params: [I],
-      returns: S,
-      invoke: (a) => {
-        const n = num(a, 0);
-        return n < 0 || n > 0x10ffff ? null : String.fromCodePoint(n);
+    def(
+      'CHR',
+      {
+        params: [I],
+        returns: S,
+        invoke: (a) => {
+          const n = num(a, 0);
+          return n < 0 || n > 0x10ffff ? null : String.fromCodePoint(n);
+        },
       },
-    }, {
-      params: [S],
-      returns: S,
-      invoke: (a) => {
-        const m = /^\\u([0-9a-fA-F]{4})$/.exec(str(a, 0));
-        return m === null ? null : String.fromCharCode(parseInt(m[1] ?? '0', 16));
+      {
+        params: [S],
+        returns: S,
+        invoke: (a) => {
+          const m = /^\\u([0-9a-fA-F]{4})$/.exec(str(a, 0));
+          return m === null ? null : String.fromCharCode(parseInt(m[1] ?? '0', 16));
+        },
       },
-    }),
+    ),
     def('ENCODE', {
       params: [S, S, S],
       returns: S,
@@ -558,7 +590,11 @@ export function builtinFunctions(): FunctionDef[] {
     def('TO_BYTES', { params: [S, S], returns: BY, invoke: (a) => decode(str(a, 0), str(a, 1)) }),
     def('FROM_BYTES', { params: [BY, S], returns: S, invoke: (a) => encode(a[0] as Uint8Array, str(a, 1)) }),
     def('UUID', { params: [], returns: S, invoke: (_a, ctx) => ctx.uuid() }),
-    def('EXTRACTJSONFIELD', { params: [S, S], returns: S, invoke: (a) => extractJsonField(str(a, 0), str(a, 1)) }),
+    def('EXTRACTJSONFIELD', {
+      params: [S, S],
+      returns: S,
+      invoke: (a) => extractJsonField(str(a, 0), str(a, 1)),
+    }),
     def('IS_JSON_STRING', {
       params: [S],
       returns: B,
@@ -585,10 +621,17 @@ export function builtinFunctions(): FunctionDef[] {
       name: 'ABS',
       overloads: [
         { params: [I], returns: I, invoke: (a) => Math.abs(num(a, 0)) | 0 },
-        { params: [L], returns: L, invoke: (a) => ((a[0] as bigint) < 0n ? BigInt.asIntN(64, -(a[0] as bigint)) : a[0]) },
+        {
+          params: [L],
+          returns: L,
+          invoke: (a) => ((a[0] as bigint) < 0n ? BigInt.asIntN(64, -(a[0] as bigint)) : a[0]),
+        },
         { params: [D], returns: D, invoke: (a) => Math.abs(num(a, 0)) },
       ],
-      resolve: decimalResolve('ABS', (d) => d.abs(), (t) => t),
+      resolve: decimalResolve(
+        (d) => d.abs(),
+        (t) => t,
+      ),
     },
     {
       name: 'ROUND',
@@ -613,7 +656,8 @@ export function builtinFunctions(): FunctionDef[] {
           return {
             returnType: T.decimal(Math.min(38, a.precision + 1), a.scale),
             paramTypes: [undefined, undefined],
-            invoke: (v) => (v[0] as Decimal).setScale(Math.max(0, v[1] as number), 'HALF_UP').setScale(a.scale),
+            invoke: (v) =>
+              (v[0] as Decimal).setScale(Math.max(0, v[1] as number), 'HALF_UP').setScale(a.scale),
             nullPropagating: true,
           };
         }
@@ -627,7 +671,10 @@ export function builtinFunctions(): FunctionDef[] {
         { params: [L], returns: L, invoke: (a) => a[0] },
         { params: [D], returns: D, invoke: (a) => Math.floor(num(a, 0)) },
       ],
-      resolve: decimalResolve('FLOOR', (d) => d.setScale(0, 'FLOOR'), (t) => T.decimal(t.precision - t.scale || 1, 0)),
+      resolve: decimalResolve(
+        (d) => d.setScale(0, 'FLOOR'),
+        (t) => T.decimal(t.precision - t.scale || 1, 0),
+      ),
     },
     {
       name: 'CEIL',
@@ -636,13 +683,13 @@ export function builtinFunctions(): FunctionDef[] {
         { params: [L], returns: L, invoke: (a) => a[0] },
         { params: [D], returns: D, invoke: (a) => Math.ceil(num(a, 0)) },
       ],
-      resolve: decimalResolve('CEIL', (d) => d.setScale(0, 'CEILING'), (t) => T.decimal(t.precision - t.scale + 1, 0)),
+      resolve: decimalResolve(
+        (d) => d.setScale(0, 'CEILING'),
+        (t) => T.decimal(t.precision - t.scale + 1, 0),
+      ),
     },
     def('EXP', { params: [D], returns: D, invoke: (a) => Math.exp(num(a, 0)) }),
-    def(
-      'LN',
-      { params: [D], returns: D, invoke: (a) => Math.log(num(a, 0)) },
-    ),
+    def('LN', { params: [D], returns: D, invoke: (a) => Math.log(num(a, 0)) }),
     def(
       'LOG',
       { params: [D], returns: D, invoke: (a) => Math.log(num(a, 0)) },
@@ -654,7 +701,11 @@ export function builtinFunctions(): FunctionDef[] {
     def(
       'SIGN',
       { params: [I], returns: I, invoke: (a) => Math.sign(num(a, 0)) },
-      { params: [L], returns: I, invoke: (a) => ((a[0] as bigint) > 0n ? 1 : (a[0] as bigint) < 0n ? -1 : 0) },
+      {
+        params: [L],
+        returns: I,
+        invoke: (a) => ((a[0] as bigint) > 0n ? 1 : (a[0] as bigint) < 0n ? -1 : 0),
+      },
       { params: [D], returns: I, invoke: (a) => Math.sign(num(a, 0)) },
     ),
     def('RANDOM', { params: [], returns: D, invoke: () => Math.random() }),
@@ -679,16 +730,22 @@ export function builtinFunctions(): FunctionDef[] {
       nullPropagating: false,
       invoke: (a) => (a[0] === null ? false : (a[0] as unknown[]).some((x) => valuesEqual(x, a[1] ?? null))),
     }),
-    def('ARRAY_DISTINCT', { params: ['ANY_ARRAY'], returns: same, invoke: (a) => distinct(a[0] as unknown[]) }),
+    def('ARRAY_DISTINCT', {
+      params: ['ANY_ARRAY'],
+      returns: same,
+      invoke: (a) => distinct(a[0] as unknown[]),
+    }),
     def('ARRAY_EXCEPT', {
       params: ['ANY_ARRAY', 'ANY_ARRAY'],
       returns: same,
-      invoke: (a) => distinct((a[0] as unknown[]).filter((x) => !(a[1] as unknown[]).some((y) => valuesEqual(x, y)))),
+      invoke: (a) =>
+        distinct((a[0] as unknown[]).filter((x) => !(a[1] as unknown[]).some((y) => valuesEqual(x, y)))),
     }),
     def('ARRAY_INTERSECT', {
       params: ['ANY_ARRAY', 'ANY_ARRAY'],
       returns: same,
-      invoke: (a) => distinct((a[0] as unknown[]).filter((x) => (a[1] as unknown[]).some((y) => valuesEqual(x, y)))),
+      invoke: (a) =>
+        distinct((a[0] as unknown[]).filter((x) => (a[1] as unknown[]).some((y) => valuesEqual(x, y)))),
     }),
     def('ARRAY_UNION', {
       params: ['ANY_ARRAY', 'ANY_ARRAY'],
@@ -700,13 +757,16 @@ export function builtinFunctions(): FunctionDef[] {
       returns: (args) => (args[0]?.type === 'NULL' ? (args[1] as SqlType) : (args[0] as SqlType)),
       nullPropagating: false,
       invoke: (a) =>
-        a[0] === null && a[1] === null ? null : [...((a[0] as unknown[] | null) ?? []), ...((a[1] as unknown[] | null) ?? [])],
+        a[0] === null && a[1] === null
+          ? null
+          : [...((a[0] as unknown[] | null) ?? []), ...((a[1] as unknown[] | null) ?? [])],
     }),
     def('ARRAY_REMOVE', {
       params: ['ANY_ARRAY', 'ANY'],
       returns: same,
       nullPropagating: false,
-      invoke: (a) => (a[0] === null ? null : (a[0] as unknown[]).filter((x) => !valuesEqual(x, a[1] ?? null))),
+      invoke: (a) =>
+        a[0] === null ? null : (a[0] as unknown[]).filter((x) => !valuesEqual(x, a[1] ?? null)),
     }),
     def(
       'ARRAY_SORT',
@@ -720,17 +780,29 @@ export function builtinFunctions(): FunctionDef[] {
     def('ARRAY_MAX', {
       params: ['ANY_ARRAY'],
       returns: itemOf,
-      invoke: (a) => sortArray((a[0] as unknown[]).filter((x) => x !== null), true)[0] ?? null,
+      invoke: (a) =>
+        sortArray(
+          (a[0] as unknown[]).filter((x) => x !== null),
+          true,
+        )[0] ?? null,
     }),
     def('ARRAY_MIN', {
       params: ['ANY_ARRAY'],
       returns: itemOf,
-      invoke: (a) => sortArray((a[0] as unknown[]).filter((x) => x !== null), false)[0] ?? null,
+      invoke: (a) =>
+        sortArray(
+          (a[0] as unknown[]).filter((x) => x !== null),
+          false,
+        )[0] ?? null,
     }),
     def(
       'ARRAY_JOIN',
       { params: ['ANY_ARRAY'], returns: S, invoke: (a) => (a[0] as unknown[]).map(joinText).join(',') },
-      { params: ['ANY_ARRAY', S], returns: S, invoke: (a) => (a[0] as unknown[]).map(joinText).join(str(a, 1)) },
+      {
+        params: ['ANY_ARRAY', S],
+        returns: S,
+        invoke: (a) => (a[0] as unknown[]).map(joinText).join(str(a, 1)),
+      },
     ),
     def('SLICE', {
       params: ['ANY_ARRAY', I, I],
@@ -744,7 +816,11 @@ export function builtinFunctions(): FunctionDef[] {
     }),
     def(
       'GENERATE_SERIES',
-      { params: [I, I], returns: T.array(I), invoke: (a) => series(num(a, 0), num(a, 1), num(a, 0) <= num(a, 1) ? 1 : -1) },
+      {
+        params: [I, I],
+        returns: T.array(I),
+        invoke: (a) => series(num(a, 0), num(a, 1), num(a, 0) <= num(a, 1) ? 1 : -1),
+      },
       { params: [I, I, I], returns: T.array(I), invoke: (a) => series(num(a, 0), num(a, 1), num(a, 2)) },
       {
         params: [L, L],
@@ -763,15 +839,17 @@ export function builtinFunctions(): FunctionDef[] {
       returns: (args) => {
         const m = args[0];
         const v = m !== undefined && m.type === 'MAP' ? m.value : T.STRING;
-        return T.array(T.struct([
-          { name: 'K', type: T.STRING },
-          { name: 'V', type: v },
-        ]));
+        return T.array(
+          T.struct([
+            { name: 'K', type: T.STRING },
+            { name: 'V', type: v },
+          ]),
+        );
       },
       invoke: (a) => {
         const entries = [...(a[0] as Map<unknown, unknown>).entries()];
         if (a[1] === true) entries.sort((x, y) => compareValues(x[0], y[0]));
-        return entries.map(([k, v]) => ({ K: k, V: v }) as Struct);
+        return entries.map(([k, v]) => ({ K: k, V: v }));
       },
     }),
     def('MAP_KEYS', {
@@ -790,7 +868,10 @@ export function builtinFunctions(): FunctionDef[] {
       nullPropagating: false,
       invoke: (a) => {
         if (a[0] === null && a[1] === null) return null;
-        return new Map([...((a[0] as Map<unknown, unknown> | null) ?? []), ...((a[1] as Map<unknown, unknown> | null) ?? [])]);
+        return new Map([
+          ...((a[0] as Map<unknown, unknown> | null) ?? []),
+          ...((a[1] as Map<unknown, unknown> | null) ?? []),
+        ]);
       },
     }),
     def('AS_MAP', {
@@ -811,11 +892,15 @@ export function builtinFunctions(): FunctionDef[] {
       { params: [], returns: L, invoke: (_a, ctx) => BigInt(ctx.now()) },
       { params: [T.TIMESTAMP], returns: L, invoke: (a) => BigInt(num(a, 0)) },
     ),
-    def('UNIX_DATE', { params: [], returns: I, invoke: (_a, ctx) => Math.floor(ctx.now() / MS_PER_DAY) }, {
-      params: [T.DATE],
-      returns: I,
-      invoke: (a) => a[0],
-    }),
+    def(
+      'UNIX_DATE',
+      { params: [], returns: I, invoke: (_a, ctx) => Math.floor(ctx.now() / MS_PER_DAY) },
+      {
+        params: [T.DATE],
+        returns: I,
+        invoke: (a) => a[0],
+      },
+    ),
     def(
       'TIMESTAMPTOSTRING',
       { params: [L, S], returns: S, invoke: (a) => tsToString(Number(a[0]), str(a, 1)) },
@@ -842,14 +927,22 @@ export function builtinFunctions(): FunctionDef[] {
       returns: I,
       invoke: (a) => Math.floor(stringToTs(str(a, 0), str(a, 1)) / MS_PER_DAY),
     }),
-    def('DATETOSTRING', { params: [I, S], returns: S, invoke: (a) => tsToString(num(a, 0) * MS_PER_DAY, str(a, 1)) }),
+    def('DATETOSTRING', {
+      params: [I, S],
+      returns: S,
+      invoke: (a) => tsToString(num(a, 0) * MS_PER_DAY, str(a, 1)),
+    }),
     def('PARSE_DATE', {
       params: [S, S],
       returns: T.DATE,
       // Text after the pattern is ignored (ksqlDB's ParseDate parses a prefix).
       invoke: (a) => Math.floor(parseToMillis(str(a, 0), str(a, 1), 'UTC', true) / MS_PER_DAY),
     }),
-    def('FORMAT_DATE', { params: [T.DATE, S], returns: S, invoke: (a) => tsToString(num(a, 0) * MS_PER_DAY, str(a, 1)) }),
+    def('FORMAT_DATE', {
+      params: [T.DATE, S],
+      returns: S,
+      invoke: (a) => tsToString(num(a, 0) * MS_PER_DAY, str(a, 1)),
+    }),
     def('PARSE_TIME', {
       params: [S, S],
       returns: T.TIME,
@@ -904,7 +997,7 @@ function joinText(x: unknown): string {
   if (x === null) return 'null';
   if (typeof x === 'number' && !Number.isInteger(x)) return javaDoubleToString(x);
   if (x instanceof Decimal) return x.toPlainString();
-  return String(x);
+  return primitiveText(x);
 }
 
 function series(start: number, end: number, step: number): number[] {
@@ -925,7 +1018,7 @@ function uniformExtreme(name: string, sign: 1 | -1): FunctionDef {
     resolve: (args) => {
       const t = commonType(args);
       if (t === undefined || t.type === 'NULL') return undefined;
-      const rt = t as SqlType;
+      const rt = t;
       return {
         returnType: rt,
         paramTypes: args.map(() => rt),

@@ -129,7 +129,8 @@ function formatOffset(minutes: number, letter: string, count: number): string {
   const a = Math.abs(minutes);
   const hh = pad(Math.floor(a / 60), 2);
   const mm = pad(a % 60, 2);
-  if (letter === 'Z') return count === 4 ? (minutes === 0 ? 'GMT' : `GMT${sign}${hh}:${mm}`) : `${sign}${hh}${mm}`;
+  if (letter === 'Z')
+    return count === 4 ? (minutes === 0 ? 'GMT' : `GMT${sign}${hh}:${mm}`) : `${sign}${hh}${mm}`;
   if (count === 1) return mm === '00' ? `${sign}${hh}` : `${sign}${hh}${mm}`;
   if (count === 2 || count === 4) return `${sign}${hh}${mm}`;
   return `${sign}${hh}:${mm}`;
@@ -290,7 +291,12 @@ export function parseToMillis(text: string, pattern: string, zone = 'UTC', allow
       case 'M':
       case 'L':
         if (n >= 3) {
-          const idx = MONTHS.findIndex((m) => text.slice(i).toLowerCase().startsWith((n === 3 ? m.slice(0, 3) : m).toLowerCase()));
+          const idx = MONTHS.findIndex((m) =>
+            text
+              .slice(i)
+              .toLowerCase()
+              .startsWith((n === 3 ? m.slice(0, 3) : m).toLowerCase()),
+          );
           if (idx < 0) fail();
           i += n === 3 ? 3 : (MONTHS[idx] ?? '').length;
           f.month = idx + 1;
@@ -304,7 +310,12 @@ export function parseToMillis(text: string, pattern: string, zone = 'UTC', allow
         break;
       case 'E':
       case 'e': {
-        const idx = DAYS.findIndex((d) => text.slice(i).toLowerCase().startsWith((n >= 4 ? d : d.slice(0, 3)).toLowerCase()));
+        const idx = DAYS.findIndex((d) =>
+          text
+            .slice(i)
+            .toLowerCase()
+            .startsWith((n >= 4 ? d : d.slice(0, 3)).toLowerCase()),
+        );
         if (idx < 0) fail();
         i += n >= 4 ? (DAYS[idx] ?? '').length : 3;
         break;
@@ -382,7 +393,10 @@ export function parseToMillis(text: string, pattern: string, zone = 'UTC', allow
   if (f.month < 1 || f.month > 12 || f.day < 1 || f.day > 31 || f.minute > 59 || f.second > 59) fail();
   let local =
     f.dayOfYear !== undefined
-      ? Date.UTC(f.year, 0, 1) + (f.dayOfYear - 1) * 86_400_000 + ((f.hour * 60 + f.minute) * 60 + f.second) * 1000 + f.millis
+      ? Date.UTC(f.year, 0, 1) +
+        (f.dayOfYear - 1) * 86_400_000 +
+        ((f.hour * 60 + f.minute) * 60 + f.second) * 1000 +
+        f.millis
       : Date.UTC(f.year, f.month - 1, f.day, f.hour, f.minute, f.second, f.millis);
   if (f.year >= 0 && f.year < 100 && f.dayOfYear === undefined) {
     const d = new Date(local);

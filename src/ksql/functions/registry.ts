@@ -30,14 +30,7 @@ export interface ResolvedFunction {
  * bound per call), `ARRAY`/`MAP`/`STRUCT` match any element types.
  */
 export type Param =
-  | SqlType
-  | 'ANY'
-  | 'ANY_ARRAY'
-  | 'ANY_MAP'
-  | 'ANY_STRUCT'
-  | 'ANY_DECIMAL'
-  | 'NUMERIC'
-  | 'ANY_PRIMITIVE';
+  SqlType | 'ANY' | 'ANY_ARRAY' | 'ANY_MAP' | 'ANY_STRUCT' | 'ANY_DECIMAL' | 'NUMERIC' | 'ANY_PRIMITIVE';
 
 export interface Overload {
   readonly params: readonly Param[];
@@ -82,7 +75,10 @@ function matchParam(param: Param, arg: ExprType): MatchLevel {
       case 'ANY_DECIMAL':
         return arg.type === 'DECIMAL' ? 2 : arg.type === 'INTEGER' || arg.type === 'BIGINT' ? 1 : 0;
       case 'NUMERIC':
-        return arg.type === 'INTEGER' || arg.type === 'BIGINT' || arg.type === 'DOUBLE' || arg.type === 'DECIMAL'
+        return arg.type === 'INTEGER' ||
+          arg.type === 'BIGINT' ||
+          arg.type === 'DOUBLE' ||
+          arg.type === 'DECIMAL'
           ? 2
           : 0;
       case 'ANY_PRIMITIVE':
@@ -141,7 +137,8 @@ export class FunctionRegistry {
   /** Resolves a call or throws ksqlDB's error for an unknown function or unmatched arguments. */
   resolve(name: string, args: readonly ExprType[]): ResolvedFunction {
     const def = this.functions.get(name.toUpperCase());
-    if (def === undefined) throw statementError(`Can't find any functions with the name '${name.toUpperCase()}'`);
+    if (def === undefined)
+      throw statementError(`Can't find any functions with the name '${name.toUpperCase()}'`);
     if (def.resolve !== undefined) {
       const r = def.resolve(args);
       if (r !== undefined) return r;

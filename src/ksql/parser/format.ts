@@ -55,7 +55,8 @@ export function formatExpression(e: Expr): string {
     case 'Case': {
       const parts = ['(CASE'];
       if (e.operand !== undefined) parts.push(formatExpression(e.operand));
-      for (const w of e.whens) parts.push(`WHEN ${formatExpression(w.when)} THEN ${formatExpression(w.then)}`);
+      for (const w of e.whens)
+        parts.push(`WHEN ${formatExpression(w.when)} THEN ${formatExpression(w.then)}`);
       if (e.else !== undefined) parts.push(`ELSE ${formatExpression(e.else)}`);
       parts.push('END)');
       return parts.join(' ');

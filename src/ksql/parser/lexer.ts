@@ -179,10 +179,14 @@ export function tokenize(text: string): Token[] {
       push('op', i + op.length, op);
       continue;
     }
-    throw new KsqlError('parse', `line ${startLine}:${startColumn}: Syntax Error\nUnexpected character '${c}'`, {
-      line: startLine,
-      column: startColumn,
-    });
+    throw new KsqlError(
+      'parse',
+      `line ${startLine}:${startColumn}: Syntax Error\nUnexpected character '${c}'`,
+      {
+        line: startLine,
+        column: startColumn,
+      },
+    );
   }
   tokens.push({ kind: 'eof', text: '', value: '', line, column: i - lineStart + 1, start: i, end: i });
   return tokens;

@@ -37,14 +37,18 @@ describe('parser', () => {
     ]);
     expect(s.elements[2]?.type).toEqual(T.array(T.decimal(4, 2)));
     expect(s.elements[3]?.type).toEqual(T.struct([{ name: 'A', type: T.INTEGER }]));
-    expect(s.properties.map((p) => [p.name, p.value.kind === 'Literal' ? p.value.value : undefined])).toEqual([
-      ['KAFKA_TOPIC', 'orders'],
-      ['VALUE_FORMAT', 'json'],
-    ]);
+    expect(s.properties.map((p) => [p.name, p.value.kind === 'Literal' ? p.value.value : undefined])).toEqual(
+      [
+        ['KAFKA_TOPIC', 'orders'],
+        ['VALUE_FORMAT', 'json'],
+      ],
+    );
   });
 
   it('parses CREATE STREAM AS SELECT with WHERE, PARTITION BY and aliases', () => {
-    const s = one('CREATE STREAM out WITH (partitions=4) AS SELECT id, ucase(name) AS n FROM src s WHERE s.id > 10 PARTITION BY n EMIT CHANGES;');
+    const s = one(
+      'CREATE STREAM out WITH (partitions=4) AS SELECT id, ucase(name) AS n FROM src s WHERE s.id > 10 PARTITION BY n EMIT CHANGES;',
+    );
     expect(s.kind).toBe('CreateAsSelect');
     if (s.kind !== 'CreateAsSelect') return;
     expect(s.query.from).toMatchObject({ name: 'SRC', alias: 'S' });
@@ -67,7 +71,11 @@ describe('parser', () => {
   });
 
   it('reads integer literals as INTEGER, BIGINT or DECIMAL by size, keeping exact text', () => {
-    expect(parseExpression('-2147483648')).toMatchObject({ kind: 'Literal', type: 'INTEGER', value: '-2147483648' });
+    expect(parseExpression('-2147483648')).toMatchObject({
+      kind: 'Literal',
+      type: 'INTEGER',
+      value: '-2147483648',
+    });
     expect(parseExpression('2147483648')).toMatchObject({ kind: 'Literal', type: 'BIGINT' });
     expect(parseExpression('99999999999999999999')).toMatchObject({ kind: 'Literal', type: 'DECIMAL' });
     expect(parseExpression('1.50')).toMatchObject({ kind: 'Literal', type: 'DECIMAL', value: '1.50' });
@@ -78,13 +86,17 @@ describe('parser', () => {
     expect(formatExpression(parseExpression('a + b * c = d OR NOT e AND f'))).toBe(
       '(((A + (B * C)) = D) OR ((NOT E) AND F))',
     );
-    expect(formatExpression(parseExpression("x NOT LIKE 'a%' ESCAPE '!'"))).toBe("(X NOT LIKE 'a%' ESCAPE '!')");
+    expect(formatExpression(parseExpression("x NOT LIKE 'a%' ESCAPE '!'"))).toBe(
+      "(X NOT LIKE 'a%' ESCAPE '!')",
+    );
     expect(formatExpression(parseExpression('s->f[1] IS NOT NULL'))).toBe('(S->F[1] IS NOT NULL)');
     expect(formatExpression(parseExpression('a BETWEEN 1 AND 2'))).toBe('(A BETWEEN 1 AND 2)');
   });
 
   it('parses CASE, CAST, constructors and lambdas', () => {
-    expect(formatExpression(parseExpression("CASE WHEN a THEN 'x' ELSE 'y' END"))).toBe("(CASE WHEN A THEN 'x' ELSE 'y' END)");
+    expect(formatExpression(parseExpression("CASE WHEN a THEN 'x' ELSE 'y' END"))).toBe(
+      "(CASE WHEN A THEN 'x' ELSE 'y' END)",
+    );
     expect(formatExpression(parseExpression('CAST(a AS DECIMAL(5, 2))'))).toBe('CAST(A AS DECIMAL(5, 2))');
     expect(formatExpression(parseExpression("MAP('k' := 1)"))).toBe("MAP('k':=1)");
     expect(formatExpression(parseExpression('STRUCT(a := 1, `b` := 2)'))).toBe('STRUCT(A:=1, `b`:=2)');
@@ -105,21 +117,35 @@ describe('parser', () => {
   });
 
   it('rejects KEY on tables and PRIMARY KEY on streams with ksqlDB messages', () => {
-    expect(parseError("CREATE TABLE T (ID INT KEY) WITH (kafka_topic='t', value_format='JSON');").message).toContain(
-      "Line: 1, Col: 17: Column `ID` is a 'KEY' column: please use 'PRIMARY KEY' for tables.",
-    );
-    expect(parseError("CREATE STREAM S (ID INT PRIMARY KEY) WITH (kafka_topic='t', value_format='JSON');").message).toContain(
-      "Column `ID` is a 'PRIMARY KEY' column: please use 'KEY' for streams.",
-    );
+    expect(
+      parseError("CREATE TABLE T (ID INT KEY) WITH (kafka_topic='t', value_format='JSON');").message,
+    ).toContain("Line: 1, Col: 17: Column `ID` is a 'KEY' column: please use 'PRIMARY KEY' for tables.");
+    expect(
+      parseError("CREATE STREAM S (ID INT PRIMARY KEY) WITH (kafka_topic='t', value_format='JSON');").message,
+    ).toContain("Column `ID` is a 'PRIMARY KEY' column: please use 'KEY' for streams.");
   });
 
   it('parses DDL and session statements', () => {
-    expect(one('DROP STREAM IF EXISTS s DELETE TOPIC;')).toMatchObject({ kind: 'DropSource', ifExists: true, deleteTopic: true });
+    expect(one('DROP STREAM IF EXISTS s DELETE TOPIC;')).toMatchObject({
+      kind: 'DropSource',
+      ifExists: true,
+      deleteTopic: true,
+    });
     expect(one('TERMINATE CSAS_S_0;')).toMatchObject({ kind: 'Terminate', queryId: 'CSAS_S_0' });
-    expect(one("DEFINE topic = 'orders';")).toMatchObject({ kind: 'DefineVariable', name: 'topic', value: 'orders' });
-    expect(one("SET 'auto.offset.reset' = 'earliest';")).toMatchObject({ kind: 'SetProperty', name: 'auto.offset.reset' });
+    expect(one("DEFINE topic = 'orders';")).toMatchObject({
+      kind: 'DefineVariable',
+      name: 'topic',
+      value: 'orders',
+    });
+    expect(one("SET 'auto.offset.reset' = 'earliest';")).toMatchObject({
+      kind: 'SetProperty',
+      name: 'auto.offset.reset',
+    });
     expect(one('LIST STREAMS EXTENDED;')).toMatchObject({ kind: 'Show', what: 'STREAMS', extended: true });
-    expect(one("INSERT INTO s (a, b) VALUES (1, 'x');")).toMatchObject({ kind: 'InsertValues', columns: ['A', 'B'] });
+    expect(one("INSERT INTO s (a, b) VALUES (1, 'x');")).toMatchObject({
+      kind: 'InsertValues',
+      columns: ['A', 'B'],
+    });
   });
 
   it('parses types on their own', () => {

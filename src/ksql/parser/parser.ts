@@ -117,7 +117,9 @@ class Parser {
   }
 
   private currentStatementText(): string {
-    let end = this.tokens.findIndex((t) => t.start >= this.statementStart && t.kind === 'op' && t.text === ';');
+    let end = this.tokens.findIndex(
+      (t) => t.start >= this.statementStart && t.kind === 'op' && t.text === ';',
+    );
     if (end < 0) end = this.tokens.length - 1;
     const last = this.tokens[end] as Token;
     return this.text.slice(this.statementStart, last.end).trim();
@@ -181,7 +183,8 @@ class Parser {
       const t = this.next();
       const what = upper(t.text);
       const allowed = ['STREAMS', 'TABLES', 'QUERIES', 'TOPICS', 'PROPERTIES', 'VARIABLES', 'FUNCTIONS'];
-      if (t.kind !== 'ident' || !allowed.includes(what)) this.fail(allowed.map((a) => `'${a}'`).join(', '), t);
+      if (t.kind !== 'ident' || !allowed.includes(what))
+        this.fail(allowed.map((a) => `'${a}'`).join(', '), t);
       const extended = this.acceptKeyword('EXTENDED');
       return {
         kind: 'Show',
@@ -263,7 +266,17 @@ class Parser {
       const query = this.query();
       return { kind: 'CreateAsSelect', sourceType, name, orReplace, ifNotExists, properties, query, loc };
     }
-    return { kind: 'CreateSource', sourceType, name, orReplace, ifNotExists, isSource, elements, properties, loc };
+    return {
+      kind: 'CreateSource',
+      sourceType,
+      name,
+      orReplace,
+      ifNotExists,
+      isSource,
+      elements,
+      properties,
+      loc,
+    };
   }
 
   private tableElements(sourceType: 'STREAM' | 'TABLE'): TableElement[] {
@@ -307,7 +320,9 @@ class Parser {
           eloc,
         );
       }
-      elements.push(constraint === undefined ? { name, type, loc: eloc } : { name, type, constraint, loc: eloc });
+      elements.push(
+        constraint === undefined ? { name, type, loc: eloc } : { name, type, constraint, loc: eloc },
+      );
     } while (this.acceptOp(','));
     if (!this.isOp(')')) this.fail("{',', ')'}");
     this.next();
@@ -363,7 +378,8 @@ class Parser {
     const text = (negative ? '-' : '') + t.text;
     if (t.kind === 'integer') {
       const n = BigInt(text);
-      if (n >= -2147483648n && n <= 2147483647n) return { kind: 'Literal', type: 'INTEGER', value: text, loc };
+      if (n >= -2147483648n && n <= 2147483647n)
+        return { kind: 'Literal', type: 'INTEGER', value: text, loc };
       if (n >= -(2n ** 63n) && n < 2n ** 63n) return { kind: 'Literal', type: 'BIGINT', value: text, loc };
       // ksqlDB reads integers beyond BIGINT as DECIMAL.
       return { kind: 'Literal', type: 'DECIMAL', value: text, loc };
@@ -444,7 +460,9 @@ class Parser {
       if (this.acceptKeyword('WITHIN')) within = this.within();
       this.expectKeyword('ON');
       const on = this.expression();
-      joins.push(within === undefined ? { type, source, on, loc: jloc } : { type, source, within, on, loc: jloc });
+      joins.push(
+        within === undefined ? { type, source, on, loc: jloc } : { type, source, within, on, loc: jloc },
+      );
     }
     let window: WindowClause | undefined;
     if (this.acceptKeyword('WINDOW')) window = this.windowClause();
@@ -502,7 +520,11 @@ class Parser {
           while (this.acceptOp(','));
         }
         this.expectOp(')');
-        if (this.isOp(';') || this.atEnd() || ['HAVING', 'EMIT', 'LIMIT', 'PARTITION'].some((k) => this.isKeyword(k)))
+        if (
+          this.isOp(';') ||
+          this.atEnd() ||
+          ['HAVING', 'EMIT', 'LIMIT', 'PARTITION'].some((k) => this.isKeyword(k))
+        )
           return list;
       } catch (error) {
         if (!(error instanceof KsqlError)) throw error;
@@ -633,7 +655,15 @@ class Parser {
     const t = this.peek();
     const loc = this.loc(t);
     if (t.kind === 'op') {
-      const ops: Record<string, CompareOp> = { '=': '=', '<>': '<>', '!=': '<>', '<': '<', '<=': '<=', '>': '>', '>=': '>=' };
+      const ops: Record<string, CompareOp> = {
+        '=': '=',
+        '<>': '<>',
+        '!=': '<>',
+        '<': '<',
+        '<=': '<=',
+        '>': '>',
+        '>=': '>=',
+      };
       const op = ops[t.text];
       if (op !== undefined) {
         this.next();
@@ -719,7 +749,13 @@ class Parser {
     let left = this.unary();
     while (this.isOp('*') || this.isOp('/') || this.isOp('%')) {
       const t = this.next();
-      left = { kind: 'Arithmetic', op: t.text as '*' | '/' | '%', left, right: this.unary(), loc: this.loc(t) };
+      left = {
+        kind: 'Arithmetic',
+        op: t.text as '*' | '/' | '%',
+        left,
+        right: this.unary(),
+        loc: this.loc(t),
+      };
     }
     return left;
   }
@@ -846,7 +882,7 @@ class Parser {
       }
     }
     if (t.kind === 'ident' && this.isOp('=>', 1)) return this.lambda();
-    if ((t.kind === 'ident' || t.kind === 'quoted') && this.isOp('(', 1)) return this.call();
+    if (this.isOp('(', 1)) return this.call();
     if (t.kind === 'ident' && RESERVED.has(word)) this.fail('an expression');
     // Lambda variables shadow columns inside their body.
     if (t.kind === 'ident' && this.lambdaVars.some((vars) => vars.includes(word))) {
@@ -1001,7 +1037,8 @@ class Parser {
         if (precision < 1) {
           throw new KsqlError('statement', `DECIMAL precision must be >= 1: DECIMAL(${precision},${scale})`);
         }
-        if (scale < 0) throw new KsqlError('statement', `DECIMAL scale must be >= 0: DECIMAL(${precision},${scale})`);
+        if (scale < 0)
+          throw new KsqlError('statement', `DECIMAL scale must be >= 0: DECIMAL(${precision},${scale})`);
         if (scale > precision) {
           throw new KsqlError(
             'statement',
@@ -1018,7 +1055,8 @@ class Parser {
       this.next();
       do {
         const p = this.peek();
-        if (!(p.kind === 'integer' || (p.kind === 'ident' && upper(p.text) === 'STRING'))) this.fail("{'STRING', INTEGER_VALUE}", p);
+        if (!(p.kind === 'integer' || (p.kind === 'ident' && upper(p.text) === 'STRING')))
+          this.fail("{'STRING', INTEGER_VALUE}", p);
         this.next();
       } while (this.acceptOp(','));
       if (!this.isOp(')')) this.fail("{',', ')'}");

@@ -5,7 +5,12 @@
  */
 import { castConverter } from '../analyzer/coerce.ts';
 import type { MetaStoreView } from '../analyzer/metastore.ts';
-import { engineSettings, parseWithProperties, type EngineSettings, type WithProperties } from '../analyzer/properties.ts';
+import {
+  engineSettings,
+  parseWithProperties,
+  type EngineSettings,
+  type WithProperties,
+} from '../analyzer/properties.ts';
 import { analyzeQuery, type QueryAnalysis } from '../analyzer/query.ts';
 import { statementError, unsupported } from '../errors.ts';
 import type { FunctionRegistry } from '../functions/registry.ts';
@@ -48,7 +53,11 @@ export interface PlannerContext {
   readonly sinkValueSchemaColumns?: readonly Column[];
 }
 
-function formatProps(delimiter: string | undefined, fullSchemaName: string | undefined, schemaId: number | undefined): FormatProperties {
+function formatProps(
+  delimiter: string | undefined,
+  fullSchemaName: string | undefined,
+  schemaId: number | undefined,
+): FormatProperties {
   return {
     ...(delimiter === undefined ? {} : { delimiter }),
     ...(fullSchemaName === undefined ? {} : { fullSchemaName }),
@@ -60,19 +69,19 @@ function checkColumnNames(columns: readonly Column[]): void {
   const seen = new Set<string>();
   for (const c of columns) {
     if (SYSTEM_COLUMN_NAMES.has(c.name)) {
-      throw statementError(`'${c.name}' is a reserved column name. You cannot use it as a name for a column.`);
+      throw statementError(
+        `'${c.name}' is a reserved column name. You cannot use it as a name for a column.`,
+      );
     }
     if (seen.has(c.name)) throw statementError(`Duplicate column names: ${c.name}`);
     seen.add(c.name);
   }
 }
 
-function timestampColumn(
-  w: WithProperties,
-  schema: LogicalSchema,
-): TimestampColumn | undefined {
+function timestampColumn(w: WithProperties, schema: LogicalSchema): TimestampColumn | undefined {
   if (w.timestamp === undefined) {
-    if (w.timestampFormat !== undefined) throw statementError('TIMESTAMP_FORMAT requires the TIMESTAMP property to be set.');
+    if (w.timestampFormat !== undefined)
+      throw statementError('TIMESTAMP_FORMAT requires the TIMESTAMP property to be set.');
     return undefined;
   }
   const name = w.timestamp.toUpperCase() === w.timestamp ? w.timestamp : w.timestamp.toUpperCase();
@@ -81,7 +90,9 @@ function timestampColumn(
     schema.value.find((c) => c.name === name) ??
     schema.key.find((c) => c.name === w.timestamp || c.name === name);
   if (col === undefined) {
-    throw statementError(`The TIMESTAMP column set in the WITH clause does not exist in the schema: '${name}'`);
+    throw statementError(
+      `The TIMESTAMP column set in the WITH clause does not exist in the schema: '${name}'`,
+    );
   }
   const ok =
     col.type.type === 'BIGINT' ||
@@ -92,7 +103,9 @@ function timestampColumn(
       `Timestamp column, \`${col.name}\`, should be LONG(INT64), TIMESTAMP, or a String with a timestamp_format specified.`,
     );
   }
-  return w.timestampFormat === undefined ? { column: col.name } : { column: col.name, format: w.timestampFormat };
+  return w.timestampFormat === undefined
+    ? { column: col.name }
+    : { column: col.name, format: w.timestampFormat };
 }
 
 function existingSourceError(kind: 'STREAM' | 'TABLE', name: string, existing: SourceDefinition): never {
@@ -115,23 +128,32 @@ export function planCreateSource(
   const existing = ctx.metastore.getSource(stmt.name);
   const what = stmt.sourceType === 'STREAM' ? 'stream' : 'table';
   if (stmt.orReplace && stmt.isSource) {
-    throw statementError(`Cannot add ${what} '${stmt.name}': CREATE OR REPLACE is not supported on source ${what}s.`);
+    throw statementError(
+      `Cannot add ${what} '${stmt.name}': CREATE OR REPLACE is not supported on source ${what}s.`,
+    );
   }
   if (existing !== undefined) {
     if (stmt.ifNotExists) return undefined;
     if (existing.isSource && stmt.orReplace) {
-      throw statementError(`Cannot add ${what} '${stmt.name}': CREATE OR REPLACE is not supported on source ${what}s.`);
+      throw statementError(
+        `Cannot add ${what} '${stmt.name}': CREATE OR REPLACE is not supported on source ${what}s.`,
+      );
     }
-    if (!stmt.orReplace || existing.type !== stmt.sourceType) existingSourceError(stmt.sourceType, stmt.name, existing);
+    if (!stmt.orReplace || existing.type !== stmt.sourceType)
+      existingSourceError(stmt.sourceType, stmt.name, existing);
   }
   const w = parseWithProperties(stmt.properties);
   if (w.windowType !== undefined) throw unsupported('windowed sources (WINDOW_TYPE)');
   const elements: readonly TableElement[] = stmt.elements;
-  if (elements.some((e) => e.constraint === 'HEADERS' || (typeof e.constraint === 'object' && e.constraint !== null))) {
+  if (elements.some((e) => e.constraint === 'HEADERS' || typeof e.constraint === 'object')) {
     throw unsupported('HEADER/HEADERS columns');
   }
-  const key = elements.filter((e) => e.constraint === 'KEY' || e.constraint === 'PRIMARY KEY').map((e) => ({ name: e.name, type: e.type }));
-  const value = elements.filter((e) => e.constraint === undefined).map((e) => ({ name: e.name, type: e.type }));
+  const key = elements
+    .filter((e) => e.constraint === 'KEY' || e.constraint === 'PRIMARY KEY')
+    .map((e) => ({ name: e.name, type: e.type }));
+  const value = elements
+    .filter((e) => e.constraint === undefined)
+    .map((e) => ({ name: e.name, type: e.type }));
   checkColumnNames([...key, ...value]);
   if (stmt.sourceType === 'TABLE' && key.length === 0) {
     throw statementError('Tables require a PRIMARY KEY. Please define the PRIMARY KEY.');
@@ -157,7 +179,9 @@ export function planCreateSource(
   const valueInfo: ValueFormatInfo = {
     format: valueFormat,
     properties: formatProps(w.valueDelimiter, w.valueSchemaFullName, w.valueSchemaId),
-    ...(wrap === undefined || (w.wrapSingleValue === undefined && value.length !== 1) ? {} : { wrapSingleValue: wrap }),
+    ...(wrap === undefined || (w.wrapSingleValue === undefined && value.length !== 1)
+      ? {}
+      : { wrapSingleValue: wrap }),
   };
   validateFormatProperties(keyInfo);
   validateFormatProperties(valueInfo);
@@ -191,11 +215,20 @@ export function planCreateSource(
   return {
     version: PLAN_VERSION,
     statementText: text,
-    ddl: { command: 'createSource', source, orReplace: stmt.orReplace, ...(topic === undefined ? {} : { topic }) },
+    ddl: {
+      command: 'createSource',
+      source,
+      orReplace: stmt.orReplace,
+      ...(topic === undefined ? {} : { topic }),
+    },
   };
 }
 
-function buildSteps(analysis: QueryAnalysis, sink: { name: string; topic: string; formats: Formats; timestamp?: TimestampColumn }, casts?: readonly (SqlType | undefined)[]): SinkStep {
+function buildSteps(
+  analysis: QueryAnalysis,
+  sink: { name: string; topic: string; formats: Formats; timestamp?: TimestampColumn },
+  casts?: readonly (SqlType | undefined)[],
+): SinkStep {
   const src = analysis.source;
   let step: ExecutionStep = {
     step: 'streamSource',
@@ -219,7 +252,9 @@ function buildSteps(analysis: QueryAnalysis, sink: { name: string; topic: string
   }
   const valueExpressions: SelectExpression[] = analysis.valueSelects.map((s, i) => {
     const cast = casts?.[i];
-    return cast === undefined ? s : { alias: s.alias, expression: { kind: 'Cast', operand: s.expression, type: cast } };
+    return cast === undefined
+      ? s
+      : { alias: s.alias, expression: { kind: 'Cast', operand: s.expression, type: cast } };
   });
   const outputSchema: LogicalSchema =
     casts === undefined
@@ -256,9 +291,12 @@ export function planCreateAsSelect(
   const existing = ctx.metastore.getSource(stmt.name);
   if (existing !== undefined) {
     if (stmt.ifNotExists) return undefined;
-    if (!stmt.orReplace || existing.type !== stmt.sourceType) existingSourceError(stmt.sourceType, stmt.name, existing);
+    if (!stmt.orReplace || existing.type !== stmt.sourceType)
+      existingSourceError(stmt.sourceType, stmt.name, existing);
     if (existing.isSource) {
-      throw statementError(`Cannot add stream '${stmt.name}': CREATE OR REPLACE is not supported on source streams.`);
+      throw statementError(
+        `Cannot add stream '${stmt.name}': CREATE OR REPLACE is not supported on source streams.`,
+      );
     }
   }
   const w = parseWithProperties(stmt.properties);
@@ -278,7 +316,8 @@ export function planCreateAsSelect(
   const explicitKey = w.format ?? w.keyFormat;
   let keyFormat = explicitKey === undefined ? src.formats.key.format : parseFormatName(explicitKey);
   if (out.key.length === 0) {
-    if (explicitKey !== undefined) throw statementError('Key format specified for stream without key columns.');
+    if (explicitKey !== undefined)
+      throw statementError('Key format specified for stream without key columns.');
     keyFormat = 'NONE';
   } else if (keyFormat === 'NONE') {
     keyFormat = parseFormatName(settings.defaultKeyFormat);
@@ -288,10 +327,10 @@ export function planCreateAsSelect(
   const inheritsValue = explicitValue === undefined || valueFormat === src.formats.value.format;
   const inheritsKey = explicitKey === undefined || keyFormat === src.formats.key.format;
   const keyDelimiter = w.keyDelimiter ?? (inheritsKey ? src.formats.key.properties.delimiter : undefined);
-  const valueDelimiter = w.valueDelimiter ?? (inheritsValue ? src.formats.value.properties.delimiter : undefined);
+  const valueDelimiter =
+    w.valueDelimiter ?? (inheritsValue ? src.formats.value.properties.delimiter : undefined);
   const keyFullName =
-    w.keySchemaFullName ??
-    (keyFormat === 'AVRO' ? defaultKeySchemaName(stmt.name) : undefined);
+    w.keySchemaFullName ?? (keyFormat === 'AVRO' ? defaultKeySchemaName(stmt.name) : undefined);
   const keyInfo: FormatInfo = {
     format: keyFormat,
     properties: formatProps(keyFormat === 'DELIMITED' ? keyDelimiter : undefined, keyFullName, w.keySchemaId),
@@ -304,7 +343,9 @@ export function planCreateAsSelect(
       w.valueSchemaFullName,
       w.valueSchemaId,
     ),
-    ...(wrap === undefined || (w.wrapSingleValue === undefined && out.value.length !== 1) ? {} : { wrapSingleValue: wrap }),
+    ...(wrap === undefined || (w.wrapSingleValue === undefined && out.value.length !== 1)
+      ? {}
+      : { wrapSingleValue: wrap }),
   };
   validateFormatProperties(keyInfo);
   validateFormatProperties(valueInfo);
@@ -372,7 +413,9 @@ export function planInsertInto(
   const target = ctx.metastore.getSource(stmt.target);
   if (target === undefined) {
     const loc = stmt.loc;
-    throw statementError(`${loc === undefined ? '' : `Line: ${loc.line}, Col: ${loc.column}: `}Source \`${stmt.target}\` does not exist.`);
+    throw statementError(
+      `${loc === undefined ? '' : `Line: ${loc.line}, Col: ${loc.column}: `}Source \`${stmt.target}\` does not exist.`,
+    );
   }
   if (target.type === 'TABLE') {
     throw statementError(`INSERT INTO can only be used to insert into a stream. ${target.name} is a table.`);
@@ -390,7 +433,11 @@ export function planInsertInto(
     }) &&
     result.value.every((c, i) => {
       const s = sinkSchema.value[i];
-      return s !== undefined && s.name === c.name && (typesEqual(s.type, c.type) || implicitlyCastable(c.type, s.type));
+      return (
+        s !== undefined &&
+        s.name === c.name &&
+        (typesEqual(s.type, c.type) || implicitlyCastable(c.type, s.type))
+      );
     });
   if (!compatible) {
     const quoted = (schema: LogicalSchema): string =>
@@ -450,7 +497,6 @@ export function planDrop(
     throw statementError(`${stmt.sourceType === 'STREAM' ? 'Stream' : 'Table'} ${stmt.name} does not exist.`);
   }
   if (source.type !== stmt.sourceType) {
-    const is = source.type === 'STREAM' ? 'stream' : 'table';
     throw statementError(
       `Incompatible data source type is ${source.type}, but statement was DROP ${stmt.sourceType}`,
     );
@@ -468,7 +514,9 @@ export function planDrop(
 /** Columns of a statement's elements, for callers that need them before planning. */
 export function elementColumns(elements: readonly TableElement[]): { key: Column[]; value: Column[] } {
   return {
-    key: elements.filter((e) => e.constraint === 'KEY' || e.constraint === 'PRIMARY KEY').map((e) => ({ name: e.name, type: e.type })),
+    key: elements
+      .filter((e) => e.constraint === 'KEY' || e.constraint === 'PRIMARY KEY')
+      .map((e) => ({ name: e.name, type: e.type })),
     value: elements.filter((e) => e.constraint === undefined).map((e) => ({ name: e.name, type: e.type })),
   };
 }

@@ -20,7 +20,14 @@ const FILE = `{
 describe('QTT case files', () => {
   it('expands formats × configs and substitutes placeholders', () => {
     const runs = parseCaseFile('x.json', FILE);
-    expect(runs.map((r) => r.name)).toEqual(['a - JSON - x', 'a - JSON - y', 'a - AVRO - x', 'a - AVRO - y', 'w', 'neg']);
+    expect(runs.map((r) => r.name)).toEqual([
+      'a - JSON - x',
+      'a - JSON - y',
+      'a - AVRO - x',
+      'a - AVRO - y',
+      'w',
+      'neg',
+    ]);
     expect(runs[2]?.statements[0]).toContain("value_format='AVRO'");
     expect(runs[1]?.properties).toEqual({ p: 'y' });
     expect(isWindowed(runs[4] as never)).toBe(true);

@@ -2,7 +2,14 @@
  * QTT case files: parsing (comments allowed, numbers exact), expansion into runs (format × config),
  * and classification (windowed, negative, part of the acceptance subset).
  */
-import { isJsonObject, JsonNumber, parseJson, stripJsonComments, type JsonObject, type JsonValue } from '../serde/json-text.ts';
+import {
+  isJsonObject,
+  JsonNumber,
+  parseJson,
+  stripJsonComments,
+  type JsonObject,
+  type JsonValue,
+} from '../serde/json-text.ts';
 
 export interface QttRecord {
   readonly topic: string;
@@ -160,5 +167,7 @@ export function isWindowed(run: QttRun): boolean {
 export function inAcceptanceSubset(run: QttRun): boolean {
   if (!run.enabled || run.expectedException !== undefined || isWindowed(run)) return false;
   const text = run.statements.join('\n');
-  return !/GROUP\s+BY/i.test(text) && !/\bJOIN\b/i.test(text) && !/CREATE\s+(OR\s+REPLACE\s+)?TABLE/i.test(text);
+  return (
+    !/GROUP\s+BY/i.test(text) && !/\bJOIN\b/i.test(text) && !/CREATE\s+(OR\s+REPLACE\s+)?TABLE/i.test(text)
+  );
 }

@@ -59,7 +59,8 @@ export function specMatches(actual: Spec, expected: JsonValue): boolean {
     if (Object.keys(actual).length !== keys.length) return false;
     return keys.every((k) => {
       let v = Object.hasOwn(actual, k) ? actual[k] : undefined;
-      if (v === null || v === undefined) v = Object.hasOwn(actual, k.toUpperCase()) ? actual[k.toUpperCase()] : undefined;
+      if (v === null || v === undefined)
+        v = Object.hasOwn(actual, k.toUpperCase()) ? actual[k.toUpperCase()] : undefined;
       return specMatches(v ?? null, expected[k] ?? null);
     });
   }

@@ -22,7 +22,10 @@ export function loadRuns(files: readonly string[]): QttRun[] {
   return files.flatMap((f) => parseCaseFile(basename(f), readFileSync(f, 'utf8')));
 }
 
-export async function runPaths(paths: readonly string[], filter?: (run: QttRun) => boolean): Promise<QttReport> {
+export async function runPaths(
+  paths: readonly string[],
+  filter?: (run: QttRun) => boolean,
+): Promise<QttReport> {
   const runs = loadRuns(findCaseFiles(paths)).filter((r) => filter === undefined || filter(r));
   const results: RunResult[] = [];
   for (const run of runs) results.push(await runCase(run));

@@ -8,7 +8,11 @@ const QTT_DIR = join(PROJECT_ROOT, '..', 'shared', 'qtt');
 
 interface Expectations {
   readonly minimumPassed: number;
-  readonly knownFailures: readonly { readonly file: string; readonly name: string; readonly reason: string }[];
+  readonly knownFailures: readonly {
+    readonly file: string;
+    readonly name: string;
+    readonly reason: string;
+  }[];
 }
 
 const expectations = JSON.parse(
@@ -26,7 +30,10 @@ describe.skipIf(!existsSync(QTT_DIR))(
       const unexpected = failed.filter((r) => !known.has(key(r))).map((r) => `${key(r)}: ${r.reason}`);
       const nowPassing = report.results.filter((r) => r.status === 'passed' && known.has(key(r))).map(key);
       expect(unexpected, 'cases failing that are not listed in expectations.json').toEqual([]);
-      expect(nowPassing, 'listed as known failures but now passing: remove them from expectations.json').toEqual([]);
+      expect(
+        nowPassing,
+        'listed as known failures but now passing: remove them from expectations.json',
+      ).toEqual([]);
       expect(report.total.passed).toBeGreaterThanOrEqual(expectations.minimumPassed);
       // The acceptance metric of the issue: at least 95% of the positive, non-windowed subset.
       expect(report.subset.passed / report.subset.total).toBeGreaterThanOrEqual(0.95);

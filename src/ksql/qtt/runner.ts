@@ -16,7 +16,13 @@ import { createEngine, type Engine } from '../execution/engine.ts';
 import { InMemoryTopicIO } from '../execution/topic-io.ts';
 import { isKeyUnwrapped, isValueUnwrapped, parseFormatName, type FormatInfo } from '../serde/formats.ts';
 import { isJsonObject, stringifyJson, type JsonValue } from '../serde/json-text.ts';
-import { keySubject, valueSubject, InMemorySchemaRegistry, type SchemaReference, type SchemaType } from '../serde/registry.ts';
+import {
+  keySubject,
+  valueSubject,
+  InMemorySchemaRegistry,
+  type SchemaReference,
+  type SchemaType,
+} from '../serde/registry.ts';
 import { inAcceptanceSubset, isWindowed, type QttRecord, type QttRun, type QttTopic } from './cases.ts';
 import { showSpec, specMatches } from './compare.ts';
 import { bytesToSpec, specToBytes, type SideInfo } from './spec.ts';
@@ -103,7 +109,10 @@ function schemaText(schema: JsonValue): string {
 }
 
 /** Registers schema references (e.g. imported .proto files) under their own names, version 1. */
-function registerReferences(refs: JsonValue | undefined, registry: InMemorySchemaRegistry): SchemaReference[] {
+function registerReferences(
+  refs: JsonValue | undefined,
+  registry: InMemorySchemaRegistry,
+): SchemaReference[] {
   if (!Array.isArray(refs)) return [];
   const out: SchemaReference[] = [];
   for (const r of refs) {
@@ -211,7 +220,10 @@ function sides(source: SourceDefinition): { key: SideInfo; value: SideInfo } {
 
 function fallbackSides(run: QttRun, topic: string): { key: SideInfo; value: SideInfo } {
   const t = run.topics.find((x) => x.name === topic);
-  const fmt = (name: string | undefined): FormatInfo => ({ format: parseFormatName(name ?? 'KAFKA'), properties: {} });
+  const fmt = (name: string | undefined): FormatInfo => ({
+    format: parseFormatName(name ?? 'KAFKA'),
+    properties: {},
+  });
   return {
     key: { topic, isKey: true, format: fmt(t?.keyFormat ?? t?.format ?? 'KAFKA'), unwrapped: true },
     value: { topic, isKey: false, format: fmt(t?.valueFormat ?? t?.format ?? 'JSON'), unwrapped: false },
@@ -255,7 +267,9 @@ async function checkOutputs(
       const parts: string[] = [];
       for (const r of actual.slice(0, 8)) {
         try {
-          parts.push(`<${showSpec(await bytesToSpec(r.key, s.key, registry))}, ${showSpec(await bytesToSpec(r.value, s.value, registry))}>@${r.timestamp}`);
+          parts.push(
+            `<${showSpec(await bytesToSpec(r.key, s.key, registry))}, ${showSpec(await bytesToSpec(r.value, s.value, registry))}>@${r.timestamp}`,
+          );
         } catch (error) {
           parts.push(`<undecodable: ${(error as Error).message}>`);
         }
@@ -263,7 +277,9 @@ async function checkOutputs(
       return parts.join(' ');
     };
     if (actual.length !== expected.length) {
-      throw new CaseFailure(`topic ${topic}: expected ${expected.length} records but got ${actual.length}: ${await shown()}`);
+      throw new CaseFailure(
+        `topic ${topic}: expected ${expected.length} records but got ${actual.length}: ${await shown()}`,
+      );
     }
     for (let i = 0; i < expected.length; i++) {
       const e = expected[i] as QttRecord;
@@ -312,10 +328,13 @@ function checkPostSources(run: QttRun, engine: Engine): void {
       const same = (
         a: readonly { name: string; type: import('../schema/types.ts').SqlType }[],
         b: readonly { name: string; type: import('../schema/types.ts').SqlType }[],
-      ): boolean => a.length === b.length && a.every((c, i) => c.name === b[i]?.name && typesEqual(c.type, b[i].type));
+      ): boolean =>
+        a.length === b.length && a.every((c, i) => c.name === b[i]?.name && typesEqual(c.type, b[i].type));
       if (!same(source.schema.key, key) || !same(source.schema.value, value)) {
-        const show = (cols: readonly { name: string; type: import('../schema/types.ts').SqlType }[], k: boolean): string[] =>
-          cols.map((c) => `${c.name} ${formatType(c.type)}${k ? ' KEY' : ''}`);
+        const show = (
+          cols: readonly { name: string; type: import('../schema/types.ts').SqlType }[],
+          k: boolean,
+        ): string[] => cols.map((c) => `${c.name} ${formatType(c.type)}${k ? ' KEY' : ''}`);
         throw new CaseFailure(
           `post: schema of ${name} is ${[...show(source.schema.key, true), ...show(source.schema.value, false)].join(', ')}; expected ${ps.schema}`,
         );
@@ -329,16 +348,32 @@ function checkPostSources(run: QttRun, engine: Engine): void {
     }
     const vf = formatOf(ps.valueFormat);
     if (vf !== undefined && vf.toUpperCase() !== source.formats.value.format) {
-      throw new CaseFailure(`post: value format of ${name} is ${source.formats.value.format}, expected ${vf}`);
+      throw new CaseFailure(
+        `post: value format of ${name} is ${source.formats.value.format}, expected ${vf}`,
+      );
     }
   }
 }
 
 /** Runs one case variant. Never throws: every outcome is a RunResult. */
-export async function runCase(run: QttRun, extraFunctions: readonly FunctionDef[] = qttTestFunctions()): Promise<RunResult> {
-  const base = { file: run.file, name: run.name, inSubset: inAcceptanceSubset(run), negative: run.expectedException !== undefined };
-  if (!run.enabled) return { ...base, status: 'unsupported', reason: 'disabled upstream (enabled: false)', inSubset: false };
-  if (isWindowed(run)) return { ...base, status: 'unsupported', reason: 'windowed (WINDOW, WITHIN, EMIT FINAL or windowed records)' };
+export async function runCase(
+  run: QttRun,
+  extraFunctions: readonly FunctionDef[] = qttTestFunctions(),
+): Promise<RunResult> {
+  const base = {
+    file: run.file,
+    name: run.name,
+    inSubset: inAcceptanceSubset(run),
+    negative: run.expectedException !== undefined,
+  };
+  if (!run.enabled)
+    return { ...base, status: 'unsupported', reason: 'disabled upstream (enabled: false)', inSubset: false };
+  if (isWindowed(run))
+    return {
+      ...base,
+      status: 'unsupported',
+      reason: 'windowed (WINDOW, WITHIN, EMIT FINAL or windowed records)',
+    };
 
   const topics = new InMemoryTopicIO();
   const registry = new InMemorySchemaRegistry();
@@ -392,11 +427,16 @@ export async function runCase(run: QttRun, extraFunctions: readonly FunctionDef[
     return { ...base, status: 'unsupported', reason: error.message };
   }
   if (expected !== undefined) {
-    if (error === undefined) return { ...base, status: 'failed', reason: 'expected an exception but the case ran without one' };
+    if (error === undefined)
+      return { ...base, status: 'failed', reason: 'expected an exception but the case ran without one' };
     if (error instanceof CaseFailure) return { ...base, status: 'failed', reason: error.message };
     const message = (error as Error).message;
     if (failedStatement !== undefined && failedStatement < run.statements.length - 1) {
-      return { ...base, status: 'failed', reason: `statement ${failedStatement + 1} failed, not the last: ${message}` };
+      return {
+        ...base,
+        status: 'failed',
+        reason: `statement ${failedStatement + 1} failed, not the last: ${message}`,
+      };
     }
     const fidelity =
       expected.message === undefined || message.includes(expected.message)
@@ -423,7 +463,11 @@ export interface QttReport {
   readonly total: Totals;
   /** Acceptance subset: passed / total. */
   readonly subset: { readonly passed: number; readonly total: number };
-  readonly negatives: { readonly failingAsExpected: number; readonly total: number; readonly messageMatches: number };
+  readonly negatives: {
+    readonly failingAsExpected: number;
+    readonly total: number;
+    readonly messageMatches: number;
+  };
   readonly positiveNonWindowed: { readonly passed: number; readonly total: number };
 }
 
@@ -451,7 +495,11 @@ export function summarize(results: readonly RunResult[]): QttReport {
       if (r.status === 'passed') negPass++;
       if (r.reason.includes('message matches')) negMsg++;
     }
-    if (!r.negative && r.reason !== 'disabled upstream (enabled: false)' && !r.reason.startsWith('windowed')) {
+    if (
+      !r.negative &&
+      r.reason !== 'disabled upstream (enabled: false)' &&
+      !r.reason.startsWith('windowed')
+    ) {
       posTotal++;
       if (r.status === 'passed') posPass++;
     }

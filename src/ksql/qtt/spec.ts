@@ -10,7 +10,14 @@ import avro from 'avsc';
 import { Decimal } from '../schema/decimal.ts';
 import type { Column } from '../schema/logical.ts';
 import type { SqlType } from '../schema/types.ts';
-import { avroSchemaForColumns, avroType, bigIntToBuffer, bufferToBigInt, type AvroSchema, type AvroSchemaObject } from '../serde/avro.ts';
+import {
+  avroSchemaForColumns,
+  avroType,
+  bigIntToBuffer,
+  bufferToBigInt,
+  type AvroSchema,
+  type AvroSchemaObject,
+} from '../serde/avro.ts';
 import { DEFAULT_VALUE_SCHEMA_NAME, defaultKeySchemaName, type FormatInfo } from '../serde/formats.ts';
 import { isJsonObject, JsonNumber, parseJson, stringifyJson, type JsonValue } from '../serde/json-text.ts';
 import { decodeKafka, encodeKafka } from '../serde/kafka.ts';
@@ -72,7 +79,7 @@ function collectNamed(s: AvroSchema, ns: string | undefined, out: Map<string, Av
     return;
   }
   if (typeof s !== 'object') return;
-  const namespace = (s.namespace as string | undefined) ?? ns;
+  const namespace = s.namespace ?? ns;
   if (typeof s.name === 'string') {
     out.set(s.name, s);
     if (namespace !== undefined) out.set(`${namespace}.${s.name}`, s);
@@ -111,13 +118,13 @@ class AvroSpec {
       const v = this.toAvro(spec, b);
       if (branches.length > 1) {
         const r = this.resolve(b);
-        const name = typeof r === 'string' ? r : (r as AvroSchemaObject).name ?? baseType(r);
+        const name = typeof r === 'string' ? r : ((r as AvroSchemaObject).name ?? baseType(r));
         return { [name]: v };
       }
       return v;
     }
     if (spec === null) return null;
-    const o = typeof s === 'object' ? (s as AvroSchemaObject) : undefined;
+    const o = typeof s === 'object' ? s : undefined;
     switch (baseType(s)) {
       case 'int':
         return Number(specText(spec));
@@ -139,7 +146,7 @@ class AvroSpec {
         return Buffer.from(specText(spec), 'base64');
       case 'array': {
         const items = this.resolve(o?.items ?? 'null');
-        const entry = typeof items === 'object' && !Array.isArray(items) ? (items as AvroSchemaObject) : undefined;
+        const entry = typeof items === 'object' && !Array.isArray(items) ? items : undefined;
         if (isJsonObject(spec) && entry?.fields !== undefined) {
           const kf = entry.fields.find((f) => f.name === 'key');
           const vf = entry.fields.find((f) => f.name === 'value');
@@ -163,7 +170,12 @@ class AvroSpec {
         const rec: Record<string, unknown> = {};
         for (const f of o?.fields ?? []) {
           const k = upper.get(f.name.toUpperCase());
-          rec[f.name] = k === undefined ? (f.default === undefined ? null : f.default) : this.toAvro(spec[k] ?? null, f.type);
+          rec[f.name] =
+            k === undefined
+              ? f.default === undefined
+                ? null
+                : f.default
+              : this.toAvro(spec[k] ?? null, f.type);
         }
         return rec;
       }
@@ -186,7 +198,7 @@ class AvroSpec {
       });
       return this.toSpec(obj[k], b ?? 'null');
     }
-    const o = typeof s === 'object' ? (s as AvroSchemaObject) : undefined;
+    const o = typeof s === 'object' ? s : undefined;
     switch (baseType(s)) {
       case 'int':
         return v as number;
@@ -207,14 +219,17 @@ class AvroSpec {
         return Buffer.from(v as Buffer).toString('base64');
       case 'array': {
         const items = this.resolve(o?.items ?? 'null');
-        const entry = typeof items === 'object' && !Array.isArray(items) ? (items as AvroSchemaObject) : undefined;
+        const entry = typeof items === 'object' && !Array.isArray(items) ? items : undefined;
         const kf = entry?.fields?.find((f) => f.name === 'key');
         const vf = entry?.fields?.find((f) => f.name === 'value');
-        if (entry?.['connect.internal.type'] === 'MapEntry' || (kf !== undefined && vf !== undefined && entry?.fields?.length === 2)) {
+        if (
+          entry?.['connect.internal.type'] === 'MapEntry' ||
+          (kf !== undefined && vf !== undefined && entry?.fields?.length === 2)
+        ) {
           const out: { [k: string]: Spec } = {};
           for (const e of v as Record<string, unknown>[]) {
             const key = kf === undefined ? null : this.toSpec(e.key, kf.type);
-            out[String(key)] = vf === undefined ? null : this.toSpec(e.value, vf.type);
+            out[showKey(key)] = vf === undefined ? null : this.toSpec(e.value, vf.type);
           }
           return out;
         }
@@ -222,7 +237,8 @@ class AvroSpec {
       }
       case 'map': {
         const out: { [k: string]: Spec } = {};
-        for (const [k, x] of Object.entries(v as Record<string, unknown>)) out[k] = this.toSpec(x, o?.values ?? 'null');
+        for (const [k, x] of Object.entries(v as Record<string, unknown>))
+          out[k] = this.toSpec(x, o?.values ?? 'null');
         return out;
       }
       case 'record': {
@@ -246,7 +262,11 @@ function generatedAvroSchema(side: SideInfo): AvroSchema | undefined {
 }
 
 /** Serializes a spec value as ksqlDB's test framework would for the topic's format. */
-export async function specToBytes(spec: JsonValue | undefined, side: SideInfo, registry: SchemaRegistryPort): Promise<Buffer | null> {
+export async function specToBytes(
+  spec: JsonValue | undefined,
+  side: SideInfo,
+  registry: SchemaRegistryPort,
+): Promise<Buffer | null> {
   if (spec === null || spec === undefined) return null;
   switch (side.format.format) {
     case 'DELIMITED':
@@ -280,7 +300,9 @@ export async function specToBytes(spec: JsonValue | undefined, side: SideInfo, r
     case 'PROTOBUF':
     case 'PROTOBUF_NOSR': {
       const { schema, id } = await protoWriterSchema(side, registry);
-      const message = schema.message(side.format.format === 'PROTOBUF' ? side.format.properties.fullSchemaName : undefined);
+      const message = schema.message(
+        side.format.format === 'PROTOBUF' ? side.format.properties.fullSchemaName : undefined,
+      );
       const payload = encodeMessage(schema, message, specToProto(schema, message, spec));
       if (side.format.format === 'PROTOBUF_NOSR') return payload;
       return wrapWire(id, Buffer.concat([encodeMessageIndexes(schema.messageIndexes(message)), payload]));
@@ -288,11 +310,14 @@ export async function specToBytes(spec: JsonValue | undefined, side: SideInfo, r
     case 'NONE':
       return null;
     default:
-      throw unsupported(`${side.format.format} test data`);
+      throw unsupported(`${String(side.format.format)} test data`);
   }
 }
 
-async function protoWriterSchema(side: SideInfo, registry: SchemaRegistryPort): Promise<{ schema: ProtoSchema; id: number }> {
+async function protoWriterSchema(
+  side: SideInfo,
+  registry: SchemaRegistryPort,
+): Promise<{ schema: ProtoSchema; id: number }> {
   const generatedText = (): string => {
     if (side.columns === undefined) throw new Error(`no protobuf schema for ${side.topic}`);
     return protoSchemaForColumns(side.columns, side.format.properties.fullSchemaName ?? 'ConnectDefault1');
@@ -348,7 +373,12 @@ function specToProtoValue(schema: ProtoSchema, from: ProtoMessage, type: string,
     }
     case TIME: {
       const ms = Number(specText(spec));
-      return { hours: Math.floor(ms / 3_600_000), minutes: Math.floor((ms % 3_600_000) / 60_000), seconds: Math.floor((ms % 60_000) / 1000), nanos: (ms % 1000) * 1_000_000 };
+      return {
+        hours: Math.floor(ms / 3_600_000),
+        minutes: Math.floor((ms % 3_600_000) / 60_000),
+        seconds: Math.floor((ms % 60_000) / 1000),
+        nanos: (ms % 1000) * 1_000_000,
+      };
     }
     case DECIMAL: {
       const d = Decimal.parse(specText(spec));
@@ -374,7 +404,12 @@ function specToProto(schema: ProtoSchema, message: ProtoMessage, spec: JsonValue
     if (f.map !== undefined) {
       const { key, value } = f.map;
       if (!isJsonObject(v)) throw new Error('expected an object for a protobuf map');
-      out[f.name] = new Map(Object.keys(v).map((mk) => [specToProtoValue(schema, message, key, mk), specToProtoValue(schema, message, value, v[mk] ?? null)]));
+      out[f.name] = new Map(
+        Object.keys(v).map((mk) => [
+          specToProtoValue(schema, message, key, mk),
+          specToProtoValue(schema, message, value, v[mk] ?? null),
+        ]),
+      );
     } else if (f.repeated) {
       if (!Array.isArray(v)) throw new Error('expected an array for a repeated protobuf field');
       out[f.name] = v.map((x) => specToProtoValue(schema, message, f.type, x));
@@ -399,13 +434,24 @@ function protoValueToSpec(schema: ProtoSchema, from: ProtoMessage, type: string,
   const o = v as Record<string, unknown>;
   switch (t.fullName) {
     case TIMESTAMP:
-      return BigInt((o.seconds as bigint | undefined) ?? 0n) * 1000n + BigInt(Math.floor(Number(o.nanos ?? 0) / 1_000_000));
+      return (
+        ((o.seconds as bigint | undefined) ?? 0n) * 1000n +
+        BigInt(Math.floor(Number(o.nanos ?? 0) / 1_000_000))
+      );
     case DATE:
-      return Math.floor(Date.UTC(Number(o.year ?? 0), Number(o.month ?? 1) - 1, Number(o.day ?? 1)) / 86_400_000);
+      return Math.floor(
+        Date.UTC(Number(o.year ?? 0), Number(o.month ?? 1) - 1, Number(o.day ?? 1)) / 86_400_000,
+      );
     case TIME:
-      return ((Number(o.hours ?? 0) * 60 + Number(o.minutes ?? 0)) * 60 + Number(o.seconds ?? 0)) * 1000 + Math.floor(Number(o.nanos ?? 0) / 1_000_000);
+      return (
+        ((Number(o.hours ?? 0) * 60 + Number(o.minutes ?? 0)) * 60 + Number(o.seconds ?? 0)) * 1000 +
+        Math.floor(Number(o.nanos ?? 0) / 1_000_000)
+      );
     case DECIMAL:
-      return new Decimal(bufferToBigInt((o.value as Uint8Array | undefined) ?? new Uint8Array()), Number(o.scale ?? 0));
+      return new Decimal(
+        bufferToBigInt((o.value as Uint8Array | undefined) ?? new Uint8Array()),
+        Number(o.scale ?? 0),
+      );
     default:
       if (t.fullName.startsWith('google.protobuf.') && t.fullName.endsWith('Value')) {
         return protoValueToSpec(schema, t, t.fields[0]?.type ?? 'string', o.value);
@@ -421,16 +467,24 @@ function protoToSpec(schema: ProtoSchema, message: ProtoMessage, obj: Record<str
     if (f.map !== undefined) {
       const m: { [k: string]: Spec } = {};
       for (const [k, x] of (v as Map<unknown, unknown> | undefined) ?? new Map<unknown, unknown>()) {
-        m[String(k as string | number)] = protoValueToSpec(schema, message, f.map.value, x);
+        m[String(k)] = protoValueToSpec(schema, message, f.map.value, x);
       }
       out[f.name] = m;
     } else if (f.repeated) {
-      out[f.name] = ((v as unknown[] | undefined) ?? []).map((x) => protoValueToSpec(schema, message, f.type, x));
+      out[f.name] = ((v as unknown[] | undefined) ?? []).map((x) =>
+        protoValueToSpec(schema, message, f.type, x),
+      );
     } else {
       out[f.name] = protoValueToSpec(schema, message, f.type, v);
     }
   }
   return out;
+}
+
+function showKey(k: Spec): string {
+  if (k === null) return 'null';
+  if (typeof k === 'object') return JSON.stringify(k);
+  return String(k);
 }
 
 function jsonToSpec(v: JsonValue): Spec {
@@ -449,7 +503,11 @@ function jsonToSpec(v: JsonValue): Spec {
 }
 
 /** Reads produced bytes back into a spec value. */
-export async function bytesToSpec(bytes: Buffer | null, side: SideInfo, registry: SchemaRegistryPort): Promise<Spec> {
+export async function bytesToSpec(
+  bytes: Buffer | null,
+  side: SideInfo,
+  registry: SchemaRegistryPort,
+): Promise<Spec> {
   if (bytes === null) return null;
   switch (side.format.format) {
     case 'DELIMITED':
@@ -486,7 +544,7 @@ export async function bytesToSpec(bytes: Buffer | null, side: SideInfo, registry
     case 'NONE':
       return null;
     default:
-      throw unsupported(`${side.format.format} test data`);
+      throw unsupported(`${String(side.format.format)} test data`);
   }
 }
 

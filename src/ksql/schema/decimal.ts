@@ -208,3 +208,18 @@ export class Decimal {
 export function isDecimal(v: unknown): v is Decimal {
   return v instanceof Decimal;
 }
+
+/** A DECIMAL runtime value (throws on anything else: a bug upstream, not bad data). */
+export function decimalValue(v: unknown): Decimal {
+  if (v instanceof Decimal) return v;
+  throw new TypeError(`expected a DECIMAL value, got ${typeof v}`);
+}
+
+/** Text of a primitive runtime value (numbers, bigints, strings, booleans). */
+export function primitiveText(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return String(v);
+  if (v instanceof Decimal) return v.toPlainString();
+  const json = JSON.stringify(v) as string | undefined;
+  return json ?? 'null';
+}

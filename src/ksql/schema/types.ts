@@ -8,15 +8,7 @@
  */
 
 export type SqlPrimitiveName =
-  | 'BOOLEAN'
-  | 'INTEGER'
-  | 'BIGINT'
-  | 'DOUBLE'
-  | 'STRING'
-  | 'BYTES'
-  | 'TIMESTAMP'
-  | 'DATE'
-  | 'TIME';
+  'BOOLEAN' | 'INTEGER' | 'BIGINT' | 'DOUBLE' | 'STRING' | 'BYTES' | 'TIMESTAMP' | 'DATE' | 'TIME';
 
 export interface SqlPrimitive {
   readonly type: SqlPrimitiveName;

@@ -2,7 +2,7 @@
  * Runtime values (see types.ts for the representation per type): Java-compatible text forms,
  * comparison, equality and CAST conversions.
  */
-import { Decimal } from './decimal.ts';
+import { Decimal, decimalValue, primitiveText } from './decimal.ts';
 import { formatType, type SqlType } from './types.ts';
 
 export type Struct = Record<string, unknown>;
@@ -82,7 +82,8 @@ export function parseTimestampText(text: string): number | undefined {
   const minute = num(m[5], 0);
   const second = num(m[6], 0);
   const ms = m[7] === undefined ? 0 : Number(m[7].padEnd(3, '0').slice(0, 3));
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) return undefined;
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59)
+    return undefined;
   let t = Date.UTC(num(m[1], 1970), month - 1, day, hour, minute, second, ms);
   const zone = m[8];
   if (zone !== undefined && zone !== 'Z') {
@@ -112,14 +113,14 @@ export function valueToString(v: unknown, t: SqlType): string {
   if (v === null || v === undefined) return 'null';
   switch (t.type) {
     case 'BOOLEAN':
-      return v ? 'true' : 'false';
+      return v === true ? 'true' : 'false';
     case 'INTEGER':
     case 'BIGINT':
-      return String(v);
+      return primitiveText(v);
     case 'DOUBLE':
       return javaDoubleToString(v as number);
     case 'DECIMAL':
-      return (v as Decimal).toPlainString();
+      return decimalValue(v).toPlainString();
     case 'STRING':
       return v as string;
     case 'BYTES':
@@ -176,10 +177,7 @@ export function valuesEqual(a: unknown, b: unknown): boolean {
   if (typeof a === 'object' && typeof b === 'object') {
     const ka = Object.keys(a);
     const kb = Object.keys(b);
-    return (
-      ka.length === kb.length &&
-      ka.every((k) => valuesEqual((a as Struct)[k], (b as Struct)[k]))
-    );
+    return ka.length === kb.length && ka.every((k) => valuesEqual((a as Struct)[k], (b as Struct)[k]));
   }
   return false;
 }

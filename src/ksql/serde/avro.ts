@@ -5,7 +5,7 @@
  * reads with the writer schema named in each record and coerces into the declared column types.
  */
 import avro from 'avsc';
-import { Decimal } from '../schema/decimal.ts';
+import { Decimal, primitiveText } from '../schema/decimal.ts';
 import type { Column } from '../schema/logical.ts';
 import { T, type SqlType } from '../schema/types.ts';
 import { javaDoubleToString, type Struct } from '../schema/values.ts';
@@ -47,14 +47,17 @@ export function avroType(schema: AvroSchema): avro.Type {
   const key = JSON.stringify(schema);
   let t = typeCache.get(key);
   if (t === undefined) {
-    t = avro.Type.forSchema(schema as avro.Schema, {
-      wrapUnions: 'auto',
-      // Longs as bigint, whatever form the schema spells them in ("long" or {"type": "long", ...}).
-      typeHook: (s: unknown) =>
-        s === 'long' || (typeof s === 'object' && s !== null && (s as { type?: unknown }).type === 'long')
-          ? longType
-          : undefined,
-    } as unknown as avro.ForSchemaOptions);
+    t = avro.Type.forSchema(
+      schema as avro.Schema,
+      {
+        wrapUnions: 'auto',
+        // Longs as bigint, whatever form the schema spells them in ("long" or {"type": "long", ...}).
+        typeHook: (s: unknown) =>
+          s === 'long' || (typeof s === 'object' && s !== null && (s as { type?: unknown }).type === 'long')
+            ? longType
+            : undefined,
+      } as unknown as avro.ForSchemaOptions,
+    );
     typeCache.set(key, t);
   }
   return t;
@@ -140,7 +143,10 @@ export function avroSchemaFor(t: SqlType, name: string): AvroSchema {
   }
 }
 
-function recordSchema(fullName: string, fields: readonly { name: string; type: SqlType }[]): AvroSchemaObject {
+function recordSchema(
+  fullName: string,
+  fields: readonly { name: string; type: SqlType }[],
+): AvroSchemaObject {
   return {
     type: 'record',
     ...splitName(fullName),
@@ -277,7 +283,8 @@ class AvroReader {
         if (type === 'map' && o?.values !== undefined) {
           const values = o.values;
           const m = new Map<unknown, unknown>();
-          for (const [k, x] of Object.entries(v as Record<string, unknown>)) m.set(k, this.read(x, values, t.value));
+          for (const [k, x] of Object.entries(v as Record<string, unknown>))
+            m.set(k, this.read(x, values, t.value));
           return m;
         }
         if (type === 'array' && Array.isArray(v) && o?.items !== undefined) {
@@ -393,7 +400,7 @@ class AvroWriter {
         if (v instanceof Decimal) return v.toNumber();
         return typeof v === 'bigint' ? Number(v) : v;
       case 'string':
-        return t.type === 'STRING' ? v : String(v);
+        return t.type === 'STRING' ? v : primitiveText(v);
       case 'enum':
         return v;
       case 'bytes':
@@ -438,7 +445,10 @@ class AvroWriter {
           }
           const v = struct[f.name] ?? null;
           // A NULL for a non-optional field with a default writes the default (ksqlDB's Avro translator).
-          rec[af.name] = v === null && af.default !== undefined && !this.nullable(af.type) ? af.default : this.write(v, af.type, f.type);
+          rec[af.name] =
+            v === null && af.default !== undefined && !this.nullable(af.type)
+              ? af.default
+              : this.write(v, af.type, f.type);
         }
         return rec;
       }
@@ -514,7 +524,9 @@ export function avroSerde(options: AvroSerdeOptions): RowSerde {
       try {
         return wrapWire(w.id, w.type.toBuffer(value));
       } catch (error) {
-        throw new SerdeError(`Failed to serialize Avro record: ${(error as Error).message}`, { cause: error });
+        throw new SerdeError(`Failed to serialize Avro record: ${(error as Error).message}`, {
+          cause: error,
+        });
       }
     },
     async deserialize(bytes) {
@@ -525,7 +537,9 @@ export function avroSerde(options: AvroSerdeOptions): RowSerde {
       try {
         decoded = r.type.fromBuffer(payload);
       } catch (error) {
-        throw new SerdeError(`Failed to deserialize Avro record: ${(error as Error).message}`, { cause: error });
+        throw new SerdeError(`Failed to deserialize Avro record: ${(error as Error).message}`, {
+          cause: error,
+        });
       }
       if (isUnwrapped) return [r.reader.read(decoded, r.schema, single.type)];
       if (decoded === null) return null;
@@ -548,7 +562,10 @@ export function sqlTypeFromAvro(schema: AvroSchema, named = new Map<string, Avro
     // Multi-type unions become a struct of optional branches (ksqlDB/Connect).
     return T.struct(
       branches.map((b, i) => ({
-        name: `${typeof resolve(b) === 'string' ? (resolve(b) as string) : (schemaObject(resolve(b))?.name ?? `branch${i}`)}`.toUpperCase(),
+        name: (typeof resolve(b) === 'string'
+          ? (resolve(b) as string)
+          : (schemaObject(resolve(b))?.name ?? `branch${i}`)
+        ).toUpperCase(),
         type: sqlTypeFromAvro(b, named),
       })),
     );
@@ -581,7 +598,8 @@ export function sqlTypeFromAvro(schema: AvroSchema, named = new Map<string, Avro
       if (entry?.['connect.internal.type'] === 'MapEntry' && entry.fields !== undefined) {
         const k = entry.fields.find((f) => f.name === 'key');
         const v = entry.fields.find((f) => f.name === 'value');
-        if (k !== undefined && v !== undefined) return T.map(sqlTypeFromAvro(k.type, named), sqlTypeFromAvro(v.type, named));
+        if (k !== undefined && v !== undefined)
+          return T.map(sqlTypeFromAvro(k.type, named), sqlTypeFromAvro(v.type, named));
       }
       return T.array(sqlTypeFromAvro(items, named));
     }

@@ -2,7 +2,7 @@
  * DELIMITED format: one CSV line per record (Apache Commons CSV, RFC 4180 quoting, MINIMAL quote mode
  * as ksqlDB configures it). NULL is an empty field; an empty string is quoted.
  */
-import { Decimal } from '../schema/decimal.ts';
+import { Decimal, decimalValue, primitiveText } from '../schema/decimal.ts';
 import type { Column } from '../schema/logical.ts';
 import type { SqlType } from '../schema/types.ts';
 import { javaDoubleToString } from '../schema/values.ts';
@@ -82,13 +82,13 @@ function toText(v: unknown, t: SqlType): string | null {
     case 'DOUBLE':
       return javaDoubleToString(v as number);
     case 'DECIMAL':
-      return (v as Decimal).toPlainString();
+      return decimalValue(v).toPlainString();
     case 'BYTES':
       return Buffer.from(v as Uint8Array).toString('base64');
     case 'BOOLEAN':
-      return v ? 'true' : 'false';
+      return v === true ? 'true' : 'false';
     default:
-      return String(v);
+      return primitiveText(v);
   }
 }
 

@@ -106,7 +106,8 @@ export function validateKeyFormat(format: FormatInfo, columns: readonly Column[]
   }
   const f = format.format;
   let reason: string | undefined;
-  if (f === 'NONE' && columns.length > 0) reason = "The 'NONE' format can only be used when no columns are defined";
+  if (f === 'NONE' && columns.length > 0)
+    reason = "The 'NONE' format can only be used when no columns are defined";
   if (reason === undefined && columns.length > 1 && !supportsMultipleColumns(f)) {
     reason = `The '${f}' format only supports a single field. Got: ${persistenceColumnsText(columns, true)}`;
   }
@@ -137,7 +138,9 @@ export function validateValueFormat(format: ValueFormatInfo, columns: readonly C
     throw statementError("Format 'KAFKA' does not support 'WRAP_SINGLE_VALUE' set to 'true'.");
   }
   if (columns.length > 1 && !supportsMultipleColumns(f)) {
-    throw statementError(`The '${f}' format only supports a single field. Got: ${persistenceColumnsText(columns, false)}`);
+    throw statementError(
+      `The '${f}' format only supports a single field. Got: ${persistenceColumnsText(columns, false)}`,
+    );
   }
   const bad = checkTypes(f, columns);
   if (bad !== undefined) throw statementError(bad);
@@ -169,7 +172,9 @@ export function validateFormatProperties(format: FormatInfo): void {
     bad.push('fullSchemaName');
   }
   if (bad.length > 0) {
-    throw statementError(`${f === 'JSON_SR' ? 'JSON_SR' : f} does not support the following configs: [${bad.join(', ')}]`);
+    throw statementError(
+      `${f === 'JSON_SR' ? 'JSON_SR' : f} does not support the following configs: [${bad.join(', ')}]`,
+    );
   }
   if (p.fullSchemaName !== undefined && p.fullSchemaName.trim() === '') {
     throw statementError('fullSchemaName cannot be empty. Format configuration: {fullSchemaName=}');
@@ -181,7 +186,7 @@ export function defaultKeySchemaName(sourceName: string): string {
   const camel = sourceName
     .split(/[^A-Za-z0-9]+/)
     .filter((p) => p !== '')
-    .map((p) => p[0]?.toUpperCase() + p.slice(1).toLowerCase())
+    .map((p) => p.charAt(0).toUpperCase() + p.slice(1).toLowerCase())
     .join('');
   return `io.confluent.ksql.avro_schemas.${camel}Key`;
 }

@@ -105,7 +105,9 @@ export function createSerde(o: CreateSerdeOptions): RowSerde {
         subject,
         isKey: o.isKey,
         useRegistry: format.format === 'PROTOBUF',
-        ...(format.properties.fullSchemaName === undefined ? {} : { fullSchemaName: format.properties.fullSchemaName }),
+        ...(format.properties.fullSchemaName === undefined
+          ? {}
+          : { fullSchemaName: format.properties.fullSchemaName }),
         ...(format.properties.schemaId === undefined ? {} : { schemaId: format.properties.schemaId }),
       });
       break;

@@ -59,7 +59,12 @@ export function parseJson(text: string): JsonValue {
         ws();
         if (text[i] !== ':') fail("expected ':'");
         i++;
-        Object.defineProperty(obj, k, { value: value(), enumerable: true, writable: true, configurable: true });
+        Object.defineProperty(obj, k, {
+          value: value(),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
         ws();
         if (text[i] === ',') {
           i++;
@@ -167,7 +172,9 @@ export function parseJson(text: string): JsonValue {
 }
 
 export function isJsonObject(v: JsonValue | undefined): v is JsonObject {
-  return v !== null && v !== undefined && typeof v === 'object' && !Array.isArray(v) && !(v instanceof JsonNumber);
+  return (
+    v !== null && v !== undefined && typeof v === 'object' && !Array.isArray(v) && !(v instanceof JsonNumber)
+  );
 }
 
 /** Writes JSON; JsonNumber keeps its text. */

@@ -3,11 +3,18 @@
  * name first, then by the upper-cased key; numbers and strings coerce into the declared type.
  * JSON_SR adds the Confluent wire header and registers a JSON schema.
  */
-import { Decimal } from '../schema/decimal.ts';
+import { Decimal, decimalValue, primitiveText } from '../schema/decimal.ts';
 import type { Column } from '../schema/logical.ts';
 import type { SqlType } from '../schema/types.ts';
 import { javaDoubleToString, type Struct } from '../schema/values.ts';
-import { isJsonObject, JsonNumber, parseJson, stringifyJson, type JsonObject, type JsonValue } from './json-text.ts';
+import {
+  isJsonObject,
+  JsonNumber,
+  parseJson,
+  stringifyJson,
+  type JsonObject,
+  type JsonValue,
+} from './json-text.ts';
 import { SerdeError, unwrapWire, wrapWire, type RowSerde } from './serde.ts';
 
 function fail(node: JsonValue, t: SqlType): never {
@@ -31,7 +38,8 @@ function fail(node: JsonValue, t: SqlType): never {
 function javaInt(text: string): number {
   if (!/^[+-]?\d+$/.test(text)) throw new SerdeError("Can't coerce string to type. targetType: INTEGER");
   const n = Number(text);
-  if (n > 2147483647 || n < -2147483648) throw new SerdeError("Can't coerce string to type. targetType: INTEGER");
+  if (n > 2147483647 || n < -2147483648)
+    throw new SerdeError("Can't coerce string to type. targetType: INTEGER");
   return n;
 }
 
@@ -91,7 +99,9 @@ export function fromJson(node: JsonValue | undefined, t: SqlType): unknown {
       else if (typeof node === 'string') d = Decimal.parse(node);
       else return fail(node, t);
       if (d.precision() - d.scale > t.precision - t.scale) {
-        throw new SerdeError(`Cannot fit decimal '${d.toPlainString()}' into DECIMAL(${t.precision}, ${t.scale})`);
+        throw new SerdeError(
+          `Cannot fit decimal '${d.toPlainString()}' into DECIMAL(${t.precision}, ${t.scale})`,
+        );
       }
       return d;
     }
@@ -142,7 +152,7 @@ export function toJson(v: unknown, t: SqlType): JsonValue {
     case 'TIMESTAMP':
     case 'DATE':
     case 'TIME':
-      return new JsonNumber(String(v));
+      return new JsonNumber(primitiveText(v));
     case 'BIGINT':
       return new JsonNumber((v as bigint).toString());
     case 'DOUBLE': {
@@ -151,7 +161,7 @@ export function toJson(v: unknown, t: SqlType): JsonValue {
       return new JsonNumber(javaDoubleToString(d));
     }
     case 'DECIMAL':
-      return new JsonNumber((v as Decimal).toString());
+      return new JsonNumber(decimalValue(v).toString());
     case 'STRING':
       return v as string;
     case 'BYTES':
@@ -169,7 +179,11 @@ export function toJson(v: unknown, t: SqlType): JsonValue {
       const s = v as Struct;
       const o: JsonObject = {};
       for (const f of t.fields) {
-        Object.defineProperty(o, f.name, { value: toJson(s[f.name], f.type), enumerable: true, writable: true });
+        Object.defineProperty(o, f.name, {
+          value: toJson(s[f.name], f.type),
+          enumerable: true,
+          writable: true,
+        });
       }
       return o;
     }
@@ -197,10 +211,15 @@ export function jsonSerde(options: JsonSerdeOptions): RowSerde {
       } else {
         const o: JsonObject = {};
         columns.forEach((c, i) => {
-          Object.defineProperty(o, c.name, { value: toJson(row[i], c.type), enumerable: true, writable: true });
+          Object.defineProperty(o, c.name, {
+            value: toJson(row[i], c.type),
+            enumerable: true,
+            writable: true,
+          });
         });
         for (const f of (await options.schemaFields?.()) ?? []) {
-          if (!Object.hasOwn(o, f)) Object.defineProperty(o, f, { value: null, enumerable: true, writable: true });
+          if (!Object.hasOwn(o, f))
+            Object.defineProperty(o, f, { value: null, enumerable: true, writable: true });
         }
         node = o;
       }
@@ -225,7 +244,7 @@ export function jsonSerde(options: JsonSerdeOptions): RowSerde {
         if (node === null) return Promise.resolve(null);
         if (unwrapped && single !== undefined) return Promise.resolve([fromJson(node, single.type)]);
         if (!isJsonObject(node)) {
-          return Promise.reject(fail(node, { type: 'STRUCT', fields: columns }));
+          fail(node, { type: 'STRUCT', fields: columns });
         }
         const s = readStruct(node, columns);
         return Promise.resolve(columns.map((c) => s[c.name] ?? null));
@@ -270,13 +289,25 @@ export function jsonSchemaFor(t: SqlType): Record<string, unknown> {
         'connect.type': 'int64',
       });
     case 'DATE':
-      return nullable({ type: 'integer', title: 'org.apache.kafka.connect.data.Date', 'connect.type': 'int32' });
+      return nullable({
+        type: 'integer',
+        title: 'org.apache.kafka.connect.data.Date',
+        'connect.type': 'int32',
+      });
     case 'TIME':
-      return nullable({ type: 'integer', title: 'org.apache.kafka.connect.data.Time', 'connect.type': 'int32' });
+      return nullable({
+        type: 'integer',
+        title: 'org.apache.kafka.connect.data.Time',
+        'connect.type': 'int32',
+      });
     case 'ARRAY':
       return nullable({ type: 'array', items: jsonSchemaFor(t.item) });
     case 'MAP':
-      return nullable({ type: 'object', additionalProperties: jsonSchemaFor(t.value), 'connect.type': 'map' });
+      return nullable({
+        type: 'object',
+        additionalProperties: jsonSchemaFor(t.value),
+        'connect.type': 'map',
+      });
     case 'STRUCT':
       return nullable(structSchema(t.fields));
   }
@@ -290,7 +321,10 @@ function structSchema(fields: readonly { name: string; type: SqlType }[]): Recor
   return { type: 'object', properties };
 }
 
-export function jsonSchemaForColumns(columns: readonly Column[], unwrapped: boolean): Record<string, unknown> {
+export function jsonSchemaForColumns(
+  columns: readonly Column[],
+  unwrapped: boolean,
+): Record<string, unknown> {
   const single = columns[0];
   if (unwrapped && single !== undefined) return jsonSchemaFor(single.type);
   return structSchema(columns);

@@ -51,8 +51,10 @@ export const SCALARS = new Set([
 ]);
 
 const WELL_KNOWN: Record<string, string> = {
-  'google/protobuf/timestamp.proto': 'syntax = "proto3"; package google.protobuf; message Timestamp { int64 seconds = 1; int32 nanos = 2; }',
-  'google/type/date.proto': 'syntax = "proto3"; package google.type; message Date { int32 year = 1; int32 month = 2; int32 day = 3; }',
+  'google/protobuf/timestamp.proto':
+    'syntax = "proto3"; package google.protobuf; message Timestamp { int64 seconds = 1; int32 nanos = 2; }',
+  'google/type/date.proto':
+    'syntax = "proto3"; package google.type; message Date { int32 year = 1; int32 month = 2; int32 day = 3; }',
   'google/type/timeofday.proto':
     'syntax = "proto3"; package google.type; message TimeOfDay { int32 hours = 1; int32 minutes = 2; int32 seconds = 3; int32 nanos = 4; }',
   'confluent/type/decimal.proto':
@@ -68,7 +70,10 @@ class Tokens {
 
   constructor(text: string) {
     const cleaned = text.replace(/\/\*[\s\S]*?\*\//g, ' ').replace(/\/\/[^\n]*/g, ' ');
-    this.list = cleaned.match(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[A-Za-z_][A-Za-z0-9_.]*|-?\d+(?:\.\d+)?|[{}[\]()<>=;,]/g) ?? [];
+    this.list =
+      cleaned.match(
+        /"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[A-Za-z_][A-Za-z0-9_.]*|-?\d+(?:\.\d+)?|[{}[\]()<>=;,]/g,
+      ) ?? [];
   }
 
   peek(): string | undefined {
@@ -287,7 +292,8 @@ export class ProtoSchema {
     load(main);
     // Well-known types are resolvable even when not imported explicitly.
     for (const src of Object.values(WELL_KNOWN)) {
-      for (const t of parseFile(src).types) if (!this.types.has(t.fullName)) this.types.set(t.fullName, { type: t.type, scope: t.scope });
+      for (const t of parseFile(src).types)
+        if (!this.types.has(t.fullName)) this.types.set(t.fullName, { type: t.type, scope: t.scope });
     }
   }
 
@@ -516,7 +522,8 @@ function readScalar(r: Reader, type: string, wire: number): unknown {
     case 'uint64':
       return BigInt.asUintN(64, r.varint());
     default:
-      void wire;
+      // Enums and unknown varint types (wire type 0).
+      if (wire !== 0) throw new Error(`unexpected wire type ${wire} for ${type}`);
       return Number(BigInt.asIntN(32, r.varint()));
   }
 }
@@ -562,7 +569,14 @@ export function encodeMessage(schema: ProtoSchema, message: ProtoMessage, obj: P
   return w.buffer();
 }
 
-function writeValue(schema: ProtoSchema, from: ProtoMessage, w: Writer, number: number, type: string, v: unknown): void {
+function writeValue(
+  schema: ProtoSchema,
+  from: ProtoMessage,
+  w: Writer,
+  number: number,
+  type: string,
+  v: unknown,
+): void {
   if (SCALARS.has(type)) {
     w.tag(number, wireType(type));
     writeScalar(w, type, v);

@@ -4,7 +4,7 @@
  * `ConnectDefault1`, fields numbered in column order, nested messages for structs, well-known types
  * for DECIMAL / TIMESTAMP / DATE / TIME. Reading follows proto3: absent scalars read as defaults.
  */
-import { Decimal } from '../schema/decimal.ts';
+import { Decimal, decimalValue, primitiveText } from '../schema/decimal.ts';
 import type { Column } from '../schema/logical.ts';
 import { T, type SqlType } from '../schema/types.ts';
 import type { Struct } from '../schema/values.ts';
@@ -41,13 +41,19 @@ export function protoSchemaForColumns(columns: readonly Column[], fullName = 'Co
   const pkg = dot < 0 ? undefined : fullName.slice(0, dot);
   const rootName = dot < 0 ? fullName : fullName.slice(dot + 1);
 
-  const message = (name: string, fields: readonly { name: string; type: SqlType }[], indent: string): string => {
+  const message = (
+    name: string,
+    fields: readonly { name: string; type: SqlType }[],
+    indent: string,
+  ): string => {
     const nested: string[] = [];
     const lines: string[] = [];
     fields.forEach((f, i) => {
       const { decl, defs } = fieldType(f.type, indent + '  ');
       nested.push(...defs);
-      lines.push(`${indent}  ${decl.startsWith('repeated ') || decl.startsWith('map<') ? decl : decl} ${f.name} = ${i + 1};`);
+      lines.push(
+        `${indent}  ${decl.startsWith('repeated ') || decl.startsWith('map<') ? decl : decl} ${f.name} = ${i + 1};`,
+      );
     });
     return [`${indent}message ${name} {`, ...lines, ...nested, `${indent}}`].join('\n');
   };
@@ -206,7 +212,9 @@ export function protoColumns(schema: ProtoSchema, fullName?: string): Column[] {
 // ---- conversion --------------------------------------------------------------------------------
 
 function findField(m: ProtoMessage, name: string): ProtoField | undefined {
-  return m.fields.find((f) => f.name === name) ?? m.fields.find((f) => f.name.toUpperCase() === name.toUpperCase());
+  return (
+    m.fields.find((f) => f.name === name) ?? m.fields.find((f) => f.name.toUpperCase() === name.toUpperCase())
+  );
 }
 
 /** ksqlDB value → protobuf field value. */
@@ -229,7 +237,7 @@ function toProto(schema: ProtoSchema, from: ProtoMessage, type: string, v: unkno
       case 'double':
         return typeof v === 'bigint' ? Number(v) : v instanceof Decimal ? v.toNumber() : v;
       case 'string':
-        return typeof v === 'string' ? v : String(v);
+        return typeof v === 'string' ? v : primitiveText(v);
       default:
         return v;
     }
@@ -256,8 +264,12 @@ function toProto(schema: ProtoSchema, from: ProtoMessage, type: string, v: unkno
       };
     }
     case WKT.decimal: {
-      const d = v as Decimal;
-      return { value: bigIntToBuffer(d.unscaled), precision: t.type === 'DECIMAL' ? t.precision : d.precision(), scale: d.scale };
+      const d = decimalValue(v);
+      return {
+        value: bigIntToBuffer(d.unscaled),
+        precision: t.type === 'DECIMAL' ? t.precision : d.precision(),
+        scale: d.scale,
+      };
     }
     default: {
       const w = wrapperType(r.fullName);
@@ -272,7 +284,8 @@ function structToProto(schema: ProtoSchema, m: ProtoMessage, s: Struct, t: SqlTy
   const out: ProtoObject = {};
   for (const pf of m.fields) {
     const f =
-      fields.find((x) => x.name === pf.name) ?? fields.find((x) => x.name.toUpperCase() === pf.name.toUpperCase());
+      fields.find((x) => x.name === pf.name) ??
+      fields.find((x) => x.name.toUpperCase() === pf.name.toUpperCase());
     if (f === undefined) continue;
     out[pf.name] = fieldToProto(schema, m, pf, s[f.name] ?? null, f.type);
   }
@@ -285,7 +298,8 @@ function fieldToProto(schema: ProtoSchema, m: ProtoMessage, pf: ProtoField, v: u
     const { key, value } = pf.map;
     const vt = t.type === 'MAP' ? t.value : T.STRING;
     const out = new Map<unknown, unknown>();
-    for (const [k, x] of v as Map<unknown, unknown>) out.set(toProto(schema, m, key, k, T.STRING), toProto(schema, m, value, x, vt));
+    for (const [k, x] of v as Map<unknown, unknown>)
+      out.set(toProto(schema, m, key, k, T.STRING), toProto(schema, m, value, x, vt));
     return out;
   }
   if (pf.repeated) {
@@ -332,13 +346,23 @@ function fromProto(schema: ProtoSchema, from: ProtoMessage, type: string, v: unk
   const o = v as ProtoObject;
   switch (r.fullName) {
     case WKT.timestamp:
-      return Number(BigInt((o.seconds as bigint | undefined) ?? 0n)) * 1000 + Math.floor(Number(o.nanos ?? 0) / 1_000_000);
+      return (
+        Number((o.seconds as bigint | undefined) ?? 0n) * 1000 + Math.floor(Number(o.nanos ?? 0) / 1_000_000)
+      );
     case WKT.date:
-      return Math.floor(Date.UTC(Number(o.year ?? 0), Number(o.month ?? 1) - 1, Number(o.day ?? 1)) / 86_400_000);
+      return Math.floor(
+        Date.UTC(Number(o.year ?? 0), Number(o.month ?? 1) - 1, Number(o.day ?? 1)) / 86_400_000,
+      );
     case WKT.time:
-      return ((Number(o.hours ?? 0) * 60 + Number(o.minutes ?? 0)) * 60 + Number(o.seconds ?? 0)) * 1000 + Math.floor(Number(o.nanos ?? 0) / 1_000_000);
+      return (
+        ((Number(o.hours ?? 0) * 60 + Number(o.minutes ?? 0)) * 60 + Number(o.seconds ?? 0)) * 1000 +
+        Math.floor(Number(o.nanos ?? 0) / 1_000_000)
+      );
     case WKT.decimal: {
-      const d = new Decimal(bufferToBigInt((o.value as Uint8Array | undefined) ?? new Uint8Array()), Number(o.scale ?? 0));
+      const d = new Decimal(
+        bufferToBigInt((o.value as Uint8Array | undefined) ?? new Uint8Array()),
+        Number(o.scale ?? 0),
+      );
       return t.type === 'DECIMAL' ? d.setScale(t.scale) : d;
     }
     default: {
@@ -359,7 +383,13 @@ function structFromProto(schema: ProtoSchema, m: ProtoMessage, o: ProtoObject, t
   return out;
 }
 
-function fieldFromProto(schema: ProtoSchema, m: ProtoMessage, pf: ProtoField, v: unknown, t: SqlType): unknown {
+function fieldFromProto(
+  schema: ProtoSchema,
+  m: ProtoMessage,
+  pf: ProtoField,
+  v: unknown,
+  t: SqlType,
+): unknown {
   if (pf.map !== undefined) {
     const { key, value } = pf.map;
     const out = new Map<unknown, unknown>();
@@ -392,7 +422,10 @@ export interface ProtobufSerdeOptions {
 }
 
 /** Loads a registered protobuf schema with its references. */
-export async function loadProtoSchema(registry: SchemaRegistryPort, schema: RegisteredSchema): Promise<ProtoSchema> {
+export async function loadProtoSchema(
+  registry: SchemaRegistryPort,
+  schema: RegisteredSchema,
+): Promise<ProtoSchema> {
   const refs = new Map<string, string>();
   for (const r of schema.references ?? []) {
     const v = await registry.version?.(r.subject, r.version);
@@ -410,7 +443,8 @@ export function protobufSerde(options: ProtobufSerdeOptions): RowSerde {
   const rt = rowType(columns);
   let writer: Promise<{ id: number; schema: ProtoSchema; message: ProtoMessage }> | undefined;
   const readers = new Map<number, Promise<ProtoSchema>>();
-  const generated = (): ProtoSchema => new ProtoSchema(protoSchemaForColumns(columns, options.fullSchemaName ?? 'ConnectDefault1'));
+  const generated = (): ProtoSchema =>
+    new ProtoSchema(protoSchemaForColumns(columns, options.fullSchemaName ?? 'ConnectDefault1'));
 
   const getWriter = (): Promise<{ id: number; schema: ProtoSchema; message: ProtoMessage }> => {
     writer ??= (async () => {
@@ -442,10 +476,15 @@ export function protobufSerde(options: ProtobufSerdeOptions): RowSerde {
       try {
         payload = encodeMessage(w.schema, w.message, structToProto(w.schema, w.message, struct, rt));
       } catch (error) {
-        throw new SerdeError(`Failed to serialize Protobuf record: ${(error as Error).message}`, { cause: error });
+        throw new SerdeError(`Failed to serialize Protobuf record: ${(error as Error).message}`, {
+          cause: error,
+        });
       }
       if (!useRegistry) return payload;
-      return wrapWire(w.id, Buffer.concat([encodeMessageIndexes(w.schema.messageIndexes(w.message)), payload]));
+      return wrapWire(
+        w.id,
+        Buffer.concat([encodeMessageIndexes(w.schema.messageIndexes(w.message)), payload]),
+      );
     },
     async deserialize(bytes) {
       if (bytes === null) return null;
@@ -472,7 +511,9 @@ export function protobufSerde(options: ProtobufSerdeOptions): RowSerde {
       try {
         decoded = decodeMessage(schema, message, payload);
       } catch (error) {
-        throw new SerdeError(`Failed to deserialize Protobuf record: ${(error as Error).message}`, { cause: error });
+        throw new SerdeError(`Failed to deserialize Protobuf record: ${(error as Error).message}`, {
+          cause: error,
+        });
       }
       const s = structFromProto(schema, message, decoded, rt);
       return columns.map((c) => s[c.name] ?? null);

@@ -11,7 +11,11 @@ import { decodeKafka, encodeKafka } from './kafka.ts';
 import { protoSchemaForColumns } from './protobuf.ts';
 import { InMemorySchemaRegistry } from './registry.ts';
 
-function serde(format: FormatName, columns: Column[], opts: { isKey?: boolean; unwrapped?: boolean; registry?: InMemorySchemaRegistry } = {}) {
+function serde(
+  format: FormatName,
+  columns: Column[],
+  opts: { isKey?: boolean; unwrapped?: boolean; registry?: InMemorySchemaRegistry } = {},
+) {
   return createSerde({
     format: { format, properties: {} },
     columns,
@@ -63,8 +67,17 @@ describe('JSON format', () => {
       { name: 'lower', type: T.STRING },
       { name: 'M', type: T.map(T.STRING, T.STRING) },
     ]);
-    const row = await s.deserialize(Buffer.from('{"id": "12", "lower": 5, "LOWER": "no", "m": {"a": false, "b": {"x": 1}}}'));
-    expect(row).toEqual([12n, '5', new Map([['a', 'false'], ['b', '{"x":1}']])]);
+    const row = await s.deserialize(
+      Buffer.from('{"id": "12", "lower": 5, "LOWER": "no", "m": {"a": false, "b": {"x": 1}}}'),
+    );
+    expect(row).toEqual([
+      12n,
+      '5',
+      new Map([
+        ['a', 'false'],
+        ['b', '{"x":1}'],
+      ]),
+    ]);
   });
 
   it('keeps BIGINT and DECIMAL exact and writes doubles like Java', async () => {
@@ -124,7 +137,13 @@ describe('AVRO format', () => {
       { name: 'TS', type: T.TIMESTAMP },
     ];
     const s = serde('AVRO', columns, { registry });
-    const row = [9223372036854775807n, new Map([['a', 1.5]]), { F: 'x' }, Decimal.parse('12.30'), 1_600_000_000_000];
+    const row = [
+      9223372036854775807n,
+      new Map([['a', 1.5]]),
+      { F: 'x' },
+      Decimal.parse('12.30'),
+      1_600_000_000_000,
+    ];
     const bytes = await s.serialize(row);
     expect(bytes?.[0]).toBe(0);
     expect(bytes?.readInt32BE(1)).toBe(1);
@@ -159,7 +178,9 @@ describe('format validation', () => {
     expect(() => validateKeyFormat(kafka, [{ name: 'K', type: T.BOOLEAN }])).toThrow(
       "reason: The 'KAFKA' format does not support type 'BOOLEAN'",
     );
-    expect(() => validateKeyFormat(kafka, [{ name: 'K', type: T.map(T.STRING, T.STRING) }])).toThrow('Map keys');
+    expect(() => validateKeyFormat(kafka, [{ name: 'K', type: T.map(T.STRING, T.STRING) }])).toThrow(
+      'Map keys',
+    );
     expect(() =>
       validateValueFormat({ format: 'DELIMITED', properties: {} }, [{ name: 'V', type: T.array(T.INTEGER) }]),
     ).toThrow("The 'DELIMITED' format does not support type 'ARRAY'");
