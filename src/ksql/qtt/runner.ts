@@ -355,6 +355,60 @@ function checkPostSources(run: QttRun, engine: Engine): void {
   }
 }
 
+/**
+ * Avro/JSON schemas compared the way a registry would: full names instead of namespaces, no Connect
+ * metadata (`connect.*`), `{"type": "int"}` same as `"int"`.
+ */
+function normalizeSchema(v: unknown, namespace?: string): unknown {
+  if (Array.isArray(v)) return v.map((x) => normalizeSchema(x, namespace));
+  if (v === null || typeof v !== 'object') return v;
+  const o = v as Record<string, unknown>;
+  const ns = typeof o.namespace === 'string' ? o.namespace : namespace;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(o).sort()) {
+    if (k.startsWith('connect.') || k === 'namespace' || k === 'doc') continue;
+    if (k === 'name' && typeof o.name === 'string' && ['record', 'enum', 'fixed'].includes(String(o.type))) {
+      out.name = o.name.includes('.') || ns === undefined ? o.name : `${ns}.${o.name}`;
+      continue;
+    }
+    out[k] = normalizeSchema(o[k], ns);
+  }
+  const keys = Object.keys(out);
+  if (keys.length === 1 && keys[0] === 'type' && typeof out.type === 'string') return out.type;
+  return out;
+}
+
+function jsonValue(v: JsonValue): unknown {
+  return JSON.parse(stringifyJson(v)) as unknown;
+}
+
+async function checkPostTopics(run: QttRun, topics: InMemoryTopicIO, registry: InMemorySchemaRegistry): Promise<void> {
+  const post = run.post;
+  if (post === undefined || !isJsonObject(post.topics) || !Array.isArray(post.topics.topics)) return;
+  const partitions = new Map((await topics.listTopics()).map((t) => [t.name, t.partitions]));
+  for (const pt of post.topics.topics) {
+    if (!isJsonObject(pt) || typeof pt.name !== 'string') continue;
+    const name = pt.name;
+    if (name.startsWith('_confluent-ksql-')) continue; // internal topics of part-2 operators
+    for (const side of ['key', 'value'] as const) {
+      const expected = side === 'key' ? pt.keySchema : pt.valueSchema;
+      if (expected === undefined || expected === null || typeof expected === 'string') continue;
+      const subject = side === 'key' ? keySubject(name) : valueSubject(name);
+      const actual = registry.latestSync(subject);
+      if (actual === undefined) throw new CaseFailure(`post: no ${side} schema registered for ${name}`);
+      if (actual.schema.schemaType === 'PROTOBUF') continue;
+      const a = normalizeSchema(JSON.parse(actual.schema.schema));
+      const e = normalizeSchema(jsonValue(expected));
+      if (JSON.stringify(a) !== JSON.stringify(e)) {
+        throw new CaseFailure(`post: ${side} schema of ${name} is ${actual.schema.schema}; expected ${stringifyJson(expected)}`);
+      }
+    }
+    if (pt.partitions !== undefined && partitions.get(name) !== Number(stringifyJson(pt.partitions))) {
+      throw new CaseFailure(`post: topic ${name} has ${partitions.get(name) ?? 0} partitions; expected ${stringifyJson(pt.partitions)}`);
+    }
+  }
+}
+
 /** Runs one case variant. Never throws: every outcome is a RunResult. */
 export async function runCase(
   run: QttRun,
@@ -416,6 +470,7 @@ export async function runCase(
     if (expected === undefined) {
       await checkOutputs(run, engine, topics, registry);
       checkPostSources(run, engine);
+      await checkPostTopics(run, topics, registry);
     }
   } catch (e) {
     error = e;
