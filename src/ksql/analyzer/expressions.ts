@@ -7,7 +7,7 @@
  * operand are false (not NULL); CASE evaluates lazily; a failing function call or cast yields NULL
  * and a processing-log entry.
  */
-import { statementError } from '../errors.ts';
+import { statementError, unsupported } from '../errors.ts';
 import type { FunctionContext, FunctionRegistry } from '../functions/registry.ts';
 import type { CompareOp, Expr, Loc } from '../parser/ast.ts';
 import { formatExpression } from '../parser/format.ts';
@@ -166,9 +166,7 @@ export class ExpressionCompiler {
         return this.structCtor(expr);
       case 'Lambda':
       case 'LambdaVar':
-        throw statementError(
-          `Lambda functions are not supported by the local ksql engine yet: ${formatExpression(expr)}`,
-        );
+        throw unsupported(`lambda functions (${formatExpression(expr)})`);
       case 'TimeUnit':
         return { type: T.STRING, evaluate: () => expr.unit };
     }

@@ -197,3 +197,23 @@ describe('engine', () => {
     expect(error.message).toContain('Not supported by the local ksql engine yet');
   });
 });
+
+describe('engine events and ordering', () => {
+  it('notifies query start and stop, and runs concurrent statements one at a time', async () => {
+    const events: string[] = [];
+    const engine = createEngine({
+      topics: new InMemoryTopicIO(),
+      registry: new InMemorySchemaRegistry(),
+      events: {
+        queryStarted: (q) => events.push(`start ${q.plan.queryId}`),
+        queryStopped: (id) => events.push(`stop ${id}`),
+      },
+    });
+    await Promise.all([
+      engine.execute("CREATE STREAM s (v INT) WITH (kafka_topic='s', value_format='JSON', partitions=1);"),
+      engine.execute('CREATE STREAM t AS SELECT * FROM s;'),
+      engine.execute('TERMINATE CSAS_T_0;'),
+    ]);
+    expect(events).toEqual(['start CSAS_T_0', 'stop CSAS_T_0']);
+  });
+});

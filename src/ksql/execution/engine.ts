@@ -57,6 +57,13 @@ export interface EngineOptions {
   readonly drive?: 'inline' | 'external';
   /** Create topics named by CREATE STREAM when missing (what QTT's stub Kafka does). */
   readonly createMissingSourceTopics?: boolean;
+  /** Notified when persistent queries start and stop (a Kafka runner attaches consumers here). */
+  readonly events?: EngineEvents;
+}
+
+export interface EngineEvents {
+  queryStarted?(query: RunningQuery): void;
+  queryStopped?(queryId: string): void;
 }
 
 export interface RunningQuery {
@@ -197,7 +204,23 @@ export function createEngine(options: EngineOptions): Engine {
 
   const startQuery = (plan: QueryPlan, statementText: string): void => {
     const processor = buildProcessor(plan, { registry, functions, functionContext, processingLog });
-    running.set(plan.queryId, { plan, statementText, processor });
+    const query: RunningQuery = { plan, statementText, processor };
+    running.set(plan.queryId, query);
+    options.events?.queryStarted?.(query);
+  };
+
+  const stopQuery = (queryId: string): boolean => {
+    if (!running.delete(queryId)) return false;
+    options.events?.queryStopped?.(queryId);
+    return true;
+  };
+
+  // Statements run one at a time (metastore changes must not interleave); records keep flowing.
+  let queue: Promise<unknown> = Promise.resolve();
+  const serialized = <R>(work: () => Promise<R>): Promise<R> => {
+    const result = queue.then(work, work);
+    queue = result.catch(() => undefined);
+    return result;
   };
 
   const executePlan = async (plan: KsqlPlan): Promise<StatementResult> => {
@@ -212,8 +235,9 @@ export function createEngine(options: EngineOptions): Engine {
         const existed = metastore.getSource(s.name) !== undefined;
         if (existed && plan.query !== undefined) {
           // CREATE OR REPLACE of a query's sink: the old query stops.
-          for (const [qid, q] of running)
-            if (q.plan.sink === s.name && qid.startsWith('CSAS_')) running.delete(qid);
+          for (const [qid, q] of [...running]) {
+            if (q.plan.sink === s.name && qid.startsWith('CSAS_')) stopQuery(qid);
+          }
         }
         metastore.put(s);
         const kind = s.type === 'STREAM' ? 'stream' : 'table';
@@ -240,10 +264,12 @@ export function createEngine(options: EngineOptions): Engine {
             lines.push('You need to terminate them before dropping ' + s.name + '.');
             throw statementError(lines.join('\n'));
           }
-          for (const q of writers) running.delete(q.plan.queryId);
+          for (const q of writers) stopQuery(q.plan.queryId);
           metastore.delete(s.name);
           if (ddl.deleteTopic) {
             await topics.deleteTopic(s.topic);
+            await registry.deleteSubject?.(`${s.topic}-key`);
+            await registry.deleteSubject?.(`${s.topic}-value`);
           }
         }
         id = commandId(ddl.sourceType === 'STREAM' ? 'stream' : 'table', ddl.name, 'drop');
@@ -512,7 +538,7 @@ export function createEngine(options: EngineOptions): Engine {
         return { type: 'sourceDescription', statementText: text, source: describe(statement.name) };
       case 'Terminate': {
         if (statement.all) {
-          running.clear();
+          for (const id of [...running.keys()]) stopQuery(id);
           return {
             type: 'currentStatus',
             statementText: text,
@@ -522,7 +548,7 @@ export function createEngine(options: EngineOptions): Engine {
           };
         }
         const id = statement.queryId ?? '';
-        if (!running.delete(id)) throw statementError(`Unknown queryId: ${id}`);
+        if (!stopQuery(id)) throw statementError(`Unknown queryId: ${id}`);
         return {
           type: 'currentStatus',
           statementText: text,
@@ -560,24 +586,28 @@ export function createEngine(options: EngineOptions): Engine {
     throw new KsqlError('statement', `Unhandled statement: ${text}`);
   };
 
+  const executeAll = async (sql: string, opts: ExecuteOptions): Promise<StatementResult[]> => {
+    const variables = opts.variables ?? {};
+    const properties = opts.properties ?? {};
+    const results: StatementResult[] = [];
+    let lines = 0;
+    for (const piece of splitStatements(sql)) {
+      // Each piece is parsed alone; leading newlines keep error positions relative to the whole text.
+      const text = '\n'.repeat(lines) + substituteVariables(piece, variables);
+      lines += piece.split('\n').length - 1;
+      for (const parsed of parseStatements(text)) {
+        results.push(await executeOne(parsed.statement, parsed.text, variables, properties));
+      }
+    }
+    return results;
+  };
+
   return {
     metastore,
     functions,
     processingLog,
-    async execute(sql, opts = {}) {
-      const variables = opts.variables ?? {};
-      const properties = opts.properties ?? {};
-      const results: StatementResult[] = [];
-      let lines = 0;
-      for (const piece of splitStatements(sql)) {
-        // Each piece is parsed alone; leading newlines keep error positions relative to the whole text.
-        const text = '\n'.repeat(lines) + substituteVariables(piece, variables);
-        lines += piece.split('\n').length - 1;
-        for (const parsed of parseStatements(text)) {
-          results.push(await executeOne(parsed.statement, parsed.text, variables, properties));
-        }
-      }
-      return results;
+    execute(sql, opts = {}) {
+      return serialized(() => executeAll(sql, opts));
     },
     async plan(sql, opts = {}) {
       const variables = opts.variables ?? {};
@@ -592,7 +622,7 @@ export function createEngine(options: EngineOptions): Engine {
       }
       return plans;
     },
-    executePlan,
+    executePlan: (plan) => serialized(() => executePlan(plan)),
     executedPlans: () => [...applied],
     queries: () => [...running.values()],
     async processRecord(record) {
@@ -605,7 +635,7 @@ export function createEngine(options: EngineOptions): Engine {
     },
     produce,
     close() {
-      running.clear();
+      for (const id of [...running.keys()]) stopQuery(id);
       return Promise.resolve();
     },
   };

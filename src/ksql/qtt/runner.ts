@@ -382,7 +382,11 @@ function jsonValue(v: JsonValue): unknown {
   return JSON.parse(stringifyJson(v)) as unknown;
 }
 
-async function checkPostTopics(run: QttRun, topics: InMemoryTopicIO, registry: InMemorySchemaRegistry): Promise<void> {
+async function checkPostTopics(
+  run: QttRun,
+  topics: InMemoryTopicIO,
+  registry: InMemorySchemaRegistry,
+): Promise<void> {
   const post = run.post;
   if (post === undefined || !isJsonObject(post.topics) || !Array.isArray(post.topics.topics)) return;
   const partitions = new Map((await topics.listTopics()).map((t) => [t.name, t.partitions]));
@@ -400,11 +404,15 @@ async function checkPostTopics(run: QttRun, topics: InMemoryTopicIO, registry: I
       const a = normalizeSchema(JSON.parse(actual.schema.schema));
       const e = normalizeSchema(jsonValue(expected));
       if (JSON.stringify(a) !== JSON.stringify(e)) {
-        throw new CaseFailure(`post: ${side} schema of ${name} is ${actual.schema.schema}; expected ${stringifyJson(expected)}`);
+        throw new CaseFailure(
+          `post: ${side} schema of ${name} is ${actual.schema.schema}; expected ${stringifyJson(expected)}`,
+        );
       }
     }
     if (pt.partitions !== undefined && partitions.get(name) !== Number(stringifyJson(pt.partitions))) {
-      throw new CaseFailure(`post: topic ${name} has ${partitions.get(name) ?? 0} partitions; expected ${stringifyJson(pt.partitions)}`);
+      throw new CaseFailure(
+        `post: topic ${name} has ${partitions.get(name) ?? 0} partitions; expected ${stringifyJson(pt.partitions)}`,
+      );
     }
   }
 }

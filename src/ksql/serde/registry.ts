@@ -34,6 +34,8 @@ export interface SchemaRegistryPort {
   latest(subject: string): Promise<SubjectVersion | undefined>;
   /** A specific version of a subject (for schema references). */
   version?(subject: string, version: number): Promise<SubjectVersion | undefined>;
+  /** Deletes a subject (DROP ... DELETE TOPIC also removes the topic's subjects). */
+  deleteSubject?(subject: string): Promise<void>;
 }
 
 export function keySubject(topic: string): string {
@@ -117,7 +119,8 @@ export class InMemorySchemaRegistry implements SchemaRegistryPort {
     return [...this.subjects.keys()].sort();
   }
 
-  deleteSubject(subject: string): void {
+  deleteSubject(subject: string): Promise<void> {
     this.subjects.delete(subject);
+    return Promise.resolve();
   }
 }
