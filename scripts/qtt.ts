@@ -57,3 +57,5 @@ if (jsonOut !== undefined) {
   );
   console.log(`report written to ${jsonOut}`);
 }
+// A failing case makes the command fail (unsupported cases do not).
+if (total.failed > 0) process.exitCode = 1;

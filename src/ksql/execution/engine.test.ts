@@ -217,3 +217,24 @@ describe('engine events and ordering', () => {
     expect(events).toEqual(['start CSAS_T_0', 'stop CSAS_T_0']);
   });
 });
+
+describe('replay', () => {
+  it('does not reuse query ids of replayed plans', async () => {
+    const first = setup();
+    await first.engine.execute(`
+      CREATE STREAM s (v INT) WITH (kafka_topic='s', value_format='JSON', partitions=1);
+      CREATE STREAM t AS SELECT * FROM s;
+      INSERT INTO t SELECT * FROM s;
+    `);
+    const second = setup();
+    for (const p of JSON.parse(JSON.stringify(first.engine.executedPlans())) as KsqlPlan[]) {
+      await second.engine.executePlan(p);
+    }
+    await second.engine.execute('INSERT INTO t SELECT * FROM s;');
+    expect(second.engine.queries().map((q) => q.plan.queryId)).toEqual([
+      'CSAS_T_0',
+      'INSERTQUERY_1',
+      'INSERTQUERY_2',
+    ]);
+  });
+});

@@ -145,7 +145,11 @@ export interface Engine {
   readonly functions: FunctionRegistry;
   readonly processingLog: ProcessingLog;
   execute(sql: string, options?: ExecuteOptions): Promise<StatementResult[]>;
-  /** Plans statements without applying them (DDL/queries only). */
+  /**
+   * Plans statements against the current metastore without applying them (DDL and queries; other
+   * statements are skipped). A statement that depends on an earlier one must be planned after the
+   * earlier plan is applied: the REST layer plans, stores and applies one statement at a time.
+   */
   plan(sql: string, options?: ExecuteOptions): Promise<KsqlPlan[]>;
   executePlan(plan: KsqlPlan): Promise<StatementResult>;
   executedPlans(): readonly KsqlPlan[];
@@ -277,6 +281,9 @@ export function createEngine(options: EngineOptions): Engine {
       }
     }
     if (plan.query !== undefined) {
+      // Replayed plans carry their query ids: new ids must not collide with them.
+      const n = /_(\d+)$/.exec(plan.query.queryId);
+      if (n !== null) queryCounter = Math.max(queryCounter, Number(n[1]) + 1);
       startQuery(plan.query, plan.statementText);
       message = `Created query with ID ${plan.query.queryId}`;
       if (id === '') id = commandId('stream', plan.query.sink, 'create');
