@@ -143,3 +143,13 @@ describe('date and time functions', () => {
     expect(formatMillis(86_400_000 * 59, 'D EEE MMM')).toBe('60 Sun Mar');
   });
 });
+
+describe('ksqlDB quirks kept on purpose', () => {
+  it('INITCAP drops leading whitespace; MASK works on Unicode classes; INSTR keeps its negative-position arithmetic', () => {
+    expect(call("INITCAP('  hello WORLD')")).toBe('Hello World');
+    expect(call("MASK('Ünïcode 7')")).toBe('Xxxxxxx-n');
+    expect(() => call("MASK('x', 'ab', 'x', 'n', '-')")).not.toThrow();
+    expect(call("MASK('x', 'ab', 'x', 'n', '-')")).toBeNull();
+    expect(call("INSTR('abc', 'z', -1)")).toBe(3);
+  });
+});

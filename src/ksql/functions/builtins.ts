@@ -59,34 +59,25 @@ function substring(length: number, pos: number, len?: number): [number, number] 
   return [start, end];
 }
 
-function mask(s: string, upper = 'X', lower = 'x', digit = 'n', other = '-'): string {
+/** ksqlDB's Masker: Unicode upper/lower/digit classes; a NULL mask leaves that class unmasked. */
+function maskWith(s: string, masks: readonly unknown[] = []): string {
+  const pick = (v: unknown, dflt: string): string | null => {
+    if (v === undefined) return dflt;
+    if (v === null) return null;
+    const m = v as string;
+    if ([...m].length !== 1)
+      throw new Error(`Invalid mask character. Must be only single character, but was '${m}'`);
+    return m;
+  };
+  const upper = pick(masks[0], 'X');
+  const lower = pick(masks[1], 'x');
+  const digit = pick(masks[2], 'n');
+  const other = pick(masks[3], '-');
   let out = '';
   for (const c of s) {
-    if (c >= 'A' && c <= 'Z') out += upper;
-    else if (c >= 'a' && c <= 'z') out += lower;
-    else if (c >= '0' && c <= '9') out += digit;
-    else out += other;
-  }
-  return out;
-}
-
-/** MASK's optional replacement args: a NULL argument keeps the character class unmasked. */
-function maskArg(v: unknown, dflt: string): string | null {
-  if (v === undefined) return dflt;
-  if (v === null) return null;
-  return (v as string).slice(0, 1);
-}
-
-function maskWith(s: string, args: readonly unknown[]): string {
-  const upper = maskArg(args[0], 'X');
-  const lower = maskArg(args[1], 'x');
-  const digit = maskArg(args[2], 'n');
-  const other = maskArg(args[3], '-');
-  let out = '';
-  for (const c of s) {
-    if (c >= 'A' && c <= 'Z') out += upper ?? c;
-    else if (c >= 'a' && c <= 'z') out += lower ?? c;
-    else if (c >= '0' && c <= '9') out += digit ?? c;
+    if (/\p{Lu}/u.test(c)) out += upper ?? c;
+    else if (/\p{Ll}/u.test(c)) out += lower ?? c;
+    else if (/\p{Nd}/u.test(c)) out += digit ?? c;
     else out += other ?? c;
   }
   return out;
@@ -125,43 +116,46 @@ function splitBytes(b: Uint8Array, delimiter: Uint8Array): Uint8Array[] {
   return out;
 }
 
+/** ksqlDB's InitCap: lower-cases, then capitalizes each `[^\s]+\s*` run (leading whitespace is dropped). */
 function initcap(s: string): string {
   let out = '';
-  let startOfWord = true;
-  for (const c of s) {
-    if (/\s/.test(c)) {
-      startOfWord = true;
-      out += c;
-    } else {
-      out += startOfWord ? c.toUpperCase() : c.toLowerCase();
-      startOfWord = false;
-    }
+  for (const m of s.toLowerCase().matchAll(/[^\s]+\s*/g)) {
+    const part = m[0];
+    out += part.charAt(0).toUpperCase() + part.slice(1);
   }
   return out;
 }
 
+/** Apache StringUtils.substring(str, start): a negative start counts from the end. */
+function commonsSubstring(s: string, start: number): string {
+  let i = start < 0 ? s.length + start : start;
+  if (i < 0) i = 0;
+  return i > s.length ? '' : s.slice(i);
+}
+
+/** Apache StringUtils.ordinalIndexOf (overlapping matches; -1 when not found). */
+function ordinalIndexOf(s: string, search: string, ordinal: number): number {
+  if (ordinal <= 0) return -1;
+  if (search === '') return 0;
+  let found = 0;
+  let index = -1;
+  do {
+    index = s.indexOf(search, index + 1);
+    if (index < 0) return index;
+    found++;
+  } while (found < ordinal);
+  return index;
+}
+
+/** ksqlDB's INSTR, including its arithmetic for negative positions. */
 function instr(s: string, sub: string, position = 1, occurrence = 1): number {
-  if (occurrence <= 0) return 0;
-  if (position > 0) {
-    let from = position - 1;
-    for (let n = 0; ; n++) {
-      const i = s.indexOf(sub, from);
-      if (i < 0) return 0;
-      if (n + 1 === occurrence) return i + 1;
-      from = i + 1;
-    }
-  }
-  if (position < 0) {
-    let from = s.length + position;
-    for (let n = 0; ; n++) {
-      if (from < 0) return 0;
-      const i = s.lastIndexOf(sub, from);
-      if (i < 0) return 0;
-      if (n + 1 === occurrence) return i + 1;
-      from = i - 1;
-    }
-  }
-  return 0;
+  if (Math.abs(position) > s.length) return 0;
+  const find = (str: string, search: string, pos: number, reversed: boolean): number => {
+    const i = ordinalIndexOf(commonsSubstring(str, pos - 1), search, occurrence);
+    return reversed ? str.length - pos - i : i + pos;
+  };
+  if (position < 0) return find([...s].reverse().join(''), [...sub].reverse().join(''), -position, true);
+  return find(s, sub, position, false);
 }
 
 function encode(bytes: Uint8Array, encoding: string): string {
@@ -487,25 +481,7 @@ export function builtinFunctions(): FunctionDef[] {
     def('INITCAP', { params: [S], returns: S, invoke: (a) => initcap(str(a, 0)) }),
     def(
       'MASK',
-      { params: [S], returns: S, invoke: (a) => mask(str(a, 0)) },
-      {
-        params: [S, S],
-        returns: S,
-        nullPropagating: false,
-        invoke: (a) => nullIf0(a, () => maskWith(str(a, 0), a.slice(1))),
-      },
-      {
-        params: [S, S, S],
-        returns: S,
-        nullPropagating: false,
-        invoke: (a) => nullIf0(a, () => maskWith(str(a, 0), a.slice(1))),
-      },
-      {
-        params: [S, S, S, S],
-        returns: S,
-        nullPropagating: false,
-        invoke: (a) => nullIf0(a, () => maskWith(str(a, 0), a.slice(1))),
-      },
+      { params: [S], returns: S, invoke: (a) => maskWith(str(a, 0)) },
       {
         params: [S, S, S, S, S],
         returns: S,
@@ -970,12 +946,13 @@ function maskPart(name: string, f: (s: string, n: number, m: (x: string) => stri
   const impl = (a: readonly unknown[]): unknown => {
     if (a[0] === null) return null;
     const n = a[1] === null ? 0 : num(a, 1);
-    if (n < 0) throw new Error(`function ${name} requires a non-negative number of characters`);
+    if (n < 0)
+      throw new Error(`function ${name} requires a non-negative number of characters to mask or skip`);
     return f(str(a, 0), n, (x) => maskWith(x, a.slice(2)));
   };
   return {
     name,
-    overloads: [2, 3, 4, 5, 6].map((n) => ({
+    overloads: [2, 6].map((n) => ({
       params: [S, I, ...new Array<SqlType>(n - 2).fill(S)],
       returns: S,
       nullPropagating: false,
