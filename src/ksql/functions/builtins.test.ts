@@ -103,6 +103,10 @@ describe('math functions', () => {
     expect(call('ROUND(-2.5E0)')).toBe(-2n);
     expect(call('ROUND(1.2345E0, 2)')).toBe(1.23);
     expect((call('ROUND(1.55)') as Decimal).toPlainString()).toBe('2');
+    expect(call('ROUND(5)')).toBe(5n);
+    expect(call('ROUND(-2.5E0, 0)')).toBe(-2);
+    expect((call('ROUND(-2.55, 1)') as Decimal).toPlainString()).toBe('-2.50');
+    expect((call('ROUND(12.345, 2)') as Decimal).toPlainString()).toBe('12.350');
     expect(call('FLOOR(-1.5E0)')).toBe(-2);
     expect((call('CEIL(1.01)') as Decimal).toPlainString()).toBe('2');
   });

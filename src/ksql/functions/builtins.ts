@@ -220,9 +220,13 @@ function extractJsonField(json: string, path: string): string | null {
   return JSON.stringify(node);
 }
 
+/** ksqlDB's ROUND: halves go toward positive infinity (HALF_UP above zero, HALF_DOWN below). */
+function roundDecimal(d: Decimal, places: number): Decimal {
+  return d.setScale(places, d.signum() > 0 ? 'HALF_UP' : 'HALF_DOWN');
+}
+
 function round(d: number, places: number): number {
-  // BigDecimal.valueOf(d).setScale(places, HALF_UP).doubleValue()
-  return Decimal.fromNumber(d).setScale(places, 'HALF_UP').toNumber();
+  return roundDecimal(Decimal.fromNumber(d), places).toNumber();
 }
 
 function javaRoundLong(d: number): bigint {
@@ -612,7 +616,7 @@ export function builtinFunctions(): FunctionDef[] {
     {
       name: 'ROUND',
       overloads: [
-        { params: [I], returns: I, invoke: (a) => a[0] },
+        { params: [I], returns: L, invoke: (a) => BigInt(num(a, 0)) },
         { params: [L], returns: L, invoke: (a) => a[0] },
         { params: [D], returns: L, invoke: (a) => javaRoundLong(num(a, 0)) },
         { params: [D, I], returns: D, invoke: (a) => round(num(a, 0), num(a, 1)) },
@@ -622,18 +626,21 @@ export function builtinFunctions(): FunctionDef[] {
         if (a === undefined || a.type !== 'DECIMAL') return undefined;
         if (args.length === 1) {
           return {
-            returnType: T.decimal(Math.min(38, a.precision - a.scale + 1), 0),
+            returnType: T.decimal(Math.max(1, a.precision - a.scale), 0),
             paramTypes: [undefined],
-            invoke: (v) => (v[0] as Decimal).setScale(0, 'HALF_UP'),
+            invoke: (v) => roundDecimal(v[0] as Decimal, 0),
             nullPropagating: true,
           };
         }
         if (args.length === 2 && (args[1]?.type === 'INTEGER' || args[1]?.type === 'NULL')) {
+          // The result keeps the input's type and scale (ksqlDB issue 6235).
           return {
-            returnType: T.decimal(Math.min(38, a.precision + 1), a.scale),
+            returnType: a,
             paramTypes: [undefined, undefined],
-            invoke: (v) =>
-              (v[0] as Decimal).setScale(Math.max(0, v[1] as number), 'HALF_UP').setScale(a.scale),
+            invoke: (v) => {
+              const d = v[0] as Decimal;
+              return roundDecimal(d, v[1] as number).setScale(d.scale);
+            },
             nullPropagating: true,
           };
         }

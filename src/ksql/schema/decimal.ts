@@ -3,7 +3,7 @@
  * Never a float, so DECIMAL arithmetic and the scale of its output are exact.
  */
 
-export type RoundingMode = 'HALF_UP' | 'HALF_EVEN' | 'FLOOR' | 'CEILING' | 'DOWN' | 'UP';
+export type RoundingMode = 'HALF_UP' | 'HALF_DOWN' | 'HALF_EVEN' | 'FLOOR' | 'CEILING' | 'DOWN' | 'UP';
 
 const TEN = 10n;
 
@@ -37,6 +37,9 @@ function divRound(num: bigint, den: bigint, mode: RoundingMode): bigint {
       return negative ? q : q + 1n;
     case 'HALF_UP':
       if (twice >= den) return negative ? q - 1n : q + 1n;
+      return q;
+    case 'HALF_DOWN':
+      if (twice > den) return negative ? q - 1n : q + 1n;
       return q;
     case 'HALF_EVEN':
       if (twice > den || (twice === den && abs(q) % 2n === 1n)) return negative ? q - 1n : q + 1n;
