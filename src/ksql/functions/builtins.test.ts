@@ -108,7 +108,8 @@ describe('math functions', () => {
     expect((call('ROUND(-2.55, 1)') as Decimal).toPlainString()).toBe('-2.50');
     expect((call('ROUND(12.345, 2)') as Decimal).toPlainString()).toBe('12.350');
     expect(call('FLOOR(-1.5E0)')).toBe(-2);
-    expect((call('CEIL(1.01)') as Decimal).toPlainString()).toBe('2');
+    expect((call('CEIL(1.01)') as Decimal).toPlainString()).toBe('2.00');
+    expect((call('FLOOR(-1.01)') as Decimal).toPlainString()).toBe('-2.00');
   });
 });
 

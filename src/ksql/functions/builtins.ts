@@ -65,7 +65,7 @@ function maskWith(s: string, masks: readonly unknown[] = []): string {
     if (v === undefined) return dflt;
     if (v === null) return null;
     const m = v as string;
-    if ([...m].length !== 1)
+    if (Array.from(m).length !== 1)
       throw new Error(`Invalid mask character. Must be only single character, but was '${m}'`);
     return m;
   };
@@ -154,7 +154,8 @@ function instr(s: string, sub: string, position = 1, occurrence = 1): number {
     const i = ordinalIndexOf(commonsSubstring(str, pos - 1), search, occurrence);
     return reversed ? str.length - pos - i : i + pos;
   };
-  if (position < 0) return find([...s].reverse().join(''), [...sub].reverse().join(''), -position, true);
+  if (position < 0)
+    return find(Array.from(s).reverse().join(''), Array.from(sub).reverse().join(''), -position, true);
   return find(s, sub, position, false);
 }
 
@@ -654,9 +655,10 @@ export function builtinFunctions(): FunctionDef[] {
         { params: [L], returns: L, invoke: (a) => a[0] },
         { params: [D], returns: D, invoke: (a) => Math.floor(num(a, 0)) },
       ],
+      // ksqlDB keeps the decimal's type and scale: FLOOR(1.50) is 1.00.
       resolve: decimalResolve(
-        (d) => d.setScale(0, 'FLOOR'),
-        (t) => T.decimal(t.precision - t.scale || 1, 0),
+        (d) => d.setScale(0, 'FLOOR').setScale(d.scale),
+        (t) => t,
       ),
     },
     {
@@ -667,8 +669,8 @@ export function builtinFunctions(): FunctionDef[] {
         { params: [D], returns: D, invoke: (a) => Math.ceil(num(a, 0)) },
       ],
       resolve: decimalResolve(
-        (d) => d.setScale(0, 'CEILING'),
-        (t) => T.decimal(t.precision - t.scale + 1, 0),
+        (d) => d.setScale(0, 'CEILING').setScale(d.scale),
+        (t) => t,
       ),
     },
     def('EXP', { params: [D], returns: D, invoke: (a) => Math.exp(num(a, 0)) }),
