@@ -14,7 +14,7 @@ import {
   type Column,
   type LogicalSchema,
 } from '../schema/logical.ts';
-import { T, type SqlType } from '../schema/types.ts';
+import type { SqlType } from '../schema/types.ts';
 import type { SelectExpression, SourceDefinition } from '../planner/steps.ts';
 import { ExpressionCompiler } from './expressions.ts';
 import type { MetaStoreView } from './metastore.ts';
@@ -323,5 +323,3 @@ export function analyzeQuery(query: Query, ctx: QueryContext, sinkName: string):
 function allNames(schema: LogicalSchema): string[] {
   return [...schema.key, ...schema.value, ...PSEUDO_COLUMNS].map((c) => c.name);
 }
-
-export const ROWTIME_TYPE = T.BIGINT;

@@ -3,11 +3,9 @@
  * (reference: ksqldb-engine/src/main/java/io/confluent/ksql/function/udf/**).
  */
 import { commonType } from '../analyzer/expressions.ts';
-import { implicitConverter, toDecimalType } from '../analyzer/coerce.ts';
-import { Decimal } from '../schema/decimal.ts';
-import { formatType, T, type ExprType, type SqlDecimal, type SqlType } from '../schema/types.ts';
+import { Decimal, primitiveText } from '../schema/decimal.ts';
+import { T, type ExprType, type SqlDecimal, type SqlType } from '../schema/types.ts';
 import { compareValues, javaDoubleToString, valuesEqual } from '../schema/values.ts';
-import { primitiveText } from '../schema/decimal.ts';
 import { formatMillis, parseToMillis } from './datetime-format.ts';
 import { javaRegex, javaReplacement } from './java-regex.ts';
 import { FunctionRegistry, type FunctionDef, type Overload, type ResolvedFunction } from './registry.ts';
@@ -1026,6 +1024,3 @@ export function createFunctionRegistry(extra: readonly FunctionDef[] = []): Func
   for (const f of extra) r.register(f);
   return r;
 }
-
-// Re-exported for callers that need decimal coercion in custom functions.
-export { implicitConverter, toDecimalType, formatType };

@@ -510,13 +510,3 @@ export function planDrop(
     ddl: { command: 'dropSource', name: source.name, sourceType: source.type, deleteTopic: stmt.deleteTopic },
   };
 }
-
-/** Columns of a statement's elements, for callers that need them before planning. */
-export function elementColumns(elements: readonly TableElement[]): { key: Column[]; value: Column[] } {
-  return {
-    key: elements
-      .filter((e) => e.constraint === 'KEY' || e.constraint === 'PRIMARY KEY')
-      .map((e) => ({ name: e.name, type: e.type })),
-    value: elements.filter((e) => e.constraint === undefined).map((e) => ({ name: e.name, type: e.type })),
-  };
-}

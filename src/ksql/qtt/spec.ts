@@ -6,7 +6,6 @@
  * Spec values read back: JSON integers → number (fits int) or bigint; JSON decimals → Decimal;
  * Avro int → number, long → bigint, float/double → number, decimal → Decimal, bytes → base64 string.
  */
-import avro from 'avsc';
 import { Decimal } from '../schema/decimal.ts';
 import type { Column } from '../schema/logical.ts';
 import type { SqlType } from '../schema/types.ts';
@@ -547,5 +546,3 @@ export async function bytesToSpec(
       throw unsupported(`${String(side.format.format)} test data`);
   }
 }
-
-export type { avro };
