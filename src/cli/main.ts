@@ -9,6 +9,7 @@ import { isStreamdeskError } from '../errors.ts';
 import { PROJECT_ROOT } from '../paths.ts';
 import { dispatch, type Command } from './command.ts';
 import { intakeCommand } from './intake.ts';
+import { ksqlServerCommand } from './ksql-server.ts';
 import { schemasCommand } from './schemas.ts';
 import { stackCommand } from './stack.ts';
 import { ticketsCommand } from './tickets.ts';
@@ -18,7 +19,14 @@ export const rootCommand: Command = {
   name: 'streamdesk',
   summary: 'event-streaming backbone for customer-support CRMs',
   usage: ['<command> [options]', '<command> --help'],
-  subcommands: [stackCommand, topicsCommand, schemasCommand, intakeCommand, ticketsCommand],
+  subcommands: [
+    stackCommand,
+    topicsCommand,
+    schemasCommand,
+    intakeCommand,
+    ksqlServerCommand,
+    ticketsCommand,
+  ],
   details: 'Configuration comes from the environment and an optional .env file (keys: .env.example).',
 };
 

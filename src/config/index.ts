@@ -129,6 +129,11 @@ interface ParsedBase {
   STREAMDESK_TICKETS_SLA_CHECK_INTERVAL: number;
   STREAMDESK_TICKETS_RETRY_DELAYS: string;
   STREAMDESK_TICKETS_MAX_ATTEMPTS: number;
+  STREAMDESK_KSQL_HOST: string;
+  STREAMDESK_KSQL_PORT: number;
+  STREAMDESK_KSQL_SERVICE_ID: string;
+  STREAMDESK_KSQL_REPLICAS: number;
+  STREAMDESK_KSQL_URL: string;
 }
 
 /**
@@ -350,6 +355,31 @@ export const CONFIG_KEYS: { readonly [K in keyof ParsedBase]: KeySpec<ParsedBase
     default: 5,
     description: 'Attempts (first try included) before a retriable failure goes to the dead-letter topic.',
   },
+  STREAMDESK_KSQL_HOST: {
+    parse: text,
+    default: '127.0.0.1',
+    description: 'Address the local ksql engine listens on.',
+  },
+  STREAMDESK_KSQL_PORT: {
+    parse: port,
+    default: 8088,
+    description: "Local ksql engine port (ksqlDB's default).",
+  },
+  STREAMDESK_KSQL_SERVICE_ID: {
+    parse: text,
+    default: 'streamdesk_',
+    description: 'ksql.service.id: prefixes the command topic, processing log and query consumer groups.',
+  },
+  STREAMDESK_KSQL_REPLICAS: {
+    parse: positiveInt,
+    default: 1,
+    description: 'Replication of the command topic and of topics the engine creates without REPLICAS.',
+  },
+  STREAMDESK_KSQL_URL: {
+    parse: text,
+    default: (e) => `http://127.0.0.1:${e.STREAMDESK_KSQL_PORT}`,
+    description: 'ksqlDB REST endpoint the migrator talks to (the local engine, or a real ksqlDB).',
+  },
 };
 
 export interface StackConfig {
@@ -377,6 +407,13 @@ export interface Config {
   readonly intake: IntakeConfig;
   readonly topicPrefix: string;
   readonly tickets: TicketsConfig;
+  readonly ksql: {
+    readonly host: string;
+    readonly port: number;
+    readonly serviceId: string;
+    readonly replicas: number;
+    readonly url: string;
+  };
 }
 
 export interface TicketsConfig {
@@ -478,6 +515,13 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ro
     logLevel: p.STREAMDESK_LOG_LEVEL,
     profile: p.STREAMDESK_PROFILE,
     topicPrefix: p.STREAMDESK_TOPIC_PREFIX,
+    ksql: {
+      host: p.STREAMDESK_KSQL_HOST,
+      port: p.STREAMDESK_KSQL_PORT,
+      serviceId: p.STREAMDESK_KSQL_SERVICE_ID,
+      replicas: p.STREAMDESK_KSQL_REPLICAS,
+      url: p.STREAMDESK_KSQL_URL.replace(/\/+$/, ''),
+    },
     tickets: {
       host: p.STREAMDESK_TICKETS_HOST,
       port: p.STREAMDESK_TICKETS_PORT,

@@ -13,7 +13,20 @@ export interface RegistryClient {
   versions(subject: string): Promise<number[]>;
   schema(subject: string, version: number): Promise<{ id: number; schema: string }>;
   /** Register (or find) a schema; returns its global id. */
-  register(subject: string, schema: string): Promise<number>;
+  register(
+    subject: string,
+    schema: string,
+    schemaType?: SchemaTypeName,
+    references?: readonly SchemaRef[],
+  ): Promise<number>;
+  /** A version ('latest' or a number) of a subject with its type; undefined when absent. */
+  subjectVersion(subject: string, version: number | 'latest'): Promise<SubjectSchema | undefined>;
+  /** The schema (text, type, references) registered under a global id. */
+  schemaInfoById(
+    id: number,
+  ): Promise<{ schema: string; schemaType: SchemaTypeName; references: SchemaRef[] }>;
+  /** Delete a subject (soft, then hard, as Confluent requires); no error when it does not exist. */
+  deleteSubject(subject: string): Promise<void>;
   /** The version and id under which `schema` is registered in `subject`, or undefined. */
   lookup(subject: string, schema: string): Promise<{ id: number; version: number } | undefined>;
   /** The subject's own compatibility level, or undefined when it follows the global one. */
@@ -24,6 +37,26 @@ export interface RegistryClient {
   subjects(): Promise<string[]>;
   /** The schema text registered under a global id. */
   schemaById(id: number): Promise<string>;
+}
+
+export type SchemaTypeName = 'AVRO' | 'JSON' | 'PROTOBUF';
+
+export interface SchemaRef {
+  readonly name: string;
+  readonly subject: string;
+  readonly version: number;
+}
+
+export interface SubjectSchema {
+  readonly id: number;
+  readonly version: number;
+  readonly schema: string;
+  readonly schemaType: SchemaTypeName;
+  readonly references: SchemaRef[];
+}
+
+function schemaTypeOf(value: unknown): SchemaTypeName {
+  return value === 'JSON' || value === 'PROTOBUF' ? value : 'AVRO';
 }
 
 interface Answer {
@@ -86,8 +119,12 @@ export function createRegistryClient(url: string, timeoutMs = 10_000): RegistryC
       }
       return { id: body.id, schema: body.schema };
     },
-    async register(subject, schema) {
-      const answer = await call('POST', `${subjectPath(subject)}/versions`, { schema, schemaType: 'AVRO' });
+    async register(subject, schema, schemaType = 'AVRO', references = []) {
+      const answer = await call('POST', `${subjectPath(subject)}/versions`, {
+        schema,
+        schemaType,
+        ...(references.length > 0 ? { references } : {}),
+      });
       const id = (answer.body as { id?: unknown } | undefined)?.id;
       if (answer.status === 409) {
         throw new StreamdeskError(
@@ -128,6 +165,44 @@ export function createRegistryClient(url: string, timeoutMs = 10_000): RegistryC
       if (answer.status !== 200 || typeof verdict !== 'boolean')
         throw unexpected(`checking ${subject}`, answer);
       return verdict;
+    },
+    async subjectVersion(subject, version) {
+      const answer = await call('GET', `${subjectPath(subject)}/versions/${version}`);
+      if (answer.status === 404) return undefined;
+      const body = answer.body as
+        | { id?: unknown; version?: unknown; schema?: unknown; schemaType?: unknown; references?: unknown }
+        | undefined;
+      if (answer.status !== 200 || typeof body?.schema !== 'string' || typeof body.id !== 'number') {
+        throw unexpected(`reading ${subject} version ${version}`, answer);
+      }
+      return {
+        id: body.id,
+        version: typeof body.version === 'number' ? body.version : 0,
+        schema: body.schema,
+        schemaType: schemaTypeOf(body.schemaType),
+        references: Array.isArray(body.references) ? (body.references as SchemaRef[]) : [],
+      };
+    },
+    async schemaInfoById(id) {
+      const answer = await call('GET', `/schemas/ids/${id}`);
+      if (answer.status === 404)
+        throw new StreamdeskError('RECORD_UNDECODABLE', `the registry has no schema with id ${id}`);
+      const body = answer.body as
+        { schema?: unknown; schemaType?: unknown; references?: unknown } | undefined;
+      if (answer.status !== 200 || typeof body?.schema !== 'string')
+        throw unexpected(`reading schema ${id}`, answer);
+      return {
+        schema: body.schema,
+        schemaType: schemaTypeOf(body.schemaType),
+        references: Array.isArray(body.references) ? (body.references as SchemaRef[]) : [],
+      };
+    },
+    async deleteSubject(subject) {
+      for (const permanent of [false, true]) {
+        const answer = await call('DELETE', `${subjectPath(subject)}${permanent ? '?permanent=true' : ''}`);
+        if (answer.status === 404) return;
+        if (answer.status !== 200) throw unexpected(`deleting ${subject}`, answer);
+      }
     },
     async schemaById(id) {
       const answer = await call('GET', `/schemas/ids/${id}`);
