@@ -24,7 +24,7 @@ type Request = http.IncomingMessage | http2.Http2ServerRequest;
 interface Response {
   readonly headersSent: boolean;
   writeHead(status: number, headers: Record<string, string | number>): unknown;
-  write(chunk: string): unknown;
+  write(chunk: string, callback?: () => void): unknown;
   end(chunk?: string): unknown;
   on(event: 'close', listener: () => void): unknown;
 }
@@ -188,10 +188,14 @@ export function createKsqlServer(runtime: KsqlRuntime, logger: Logger): KsqlServ
     if (json) response.write(`[${JSON.stringify(header)}`);
     else response.write(`${JSON.stringify(header)}\n`);
     response.on('close', () => void push.close());
-    await push.run((row) => {
-      if (json) response.write(`,${JSON.stringify(row)}`);
-      else response.write(`${JSON.stringify(row)}\n`);
-    });
+    // One row per write, each flushed before the next: clients such as npm ksqldb-client parse every
+    // HTTP/2 DATA frame as one JSON document, so rows must not share a frame.
+    await push.run(
+      (row) =>
+        new Promise<void>((resolve) => {
+          response.write(json ? `,${JSON.stringify(row)}` : `${JSON.stringify(row)}\n`, () => resolve());
+        }),
+    );
     pushQueries.delete(push.header.queryId ?? '');
     if (json) response.write(']');
     response.end();

@@ -24,9 +24,11 @@ export interface QueryHeader {
 export interface PushQuery {
   readonly header: QueryHeader;
   /** Rows until close() or the LIMIT; resolves when the query ends. */
-  run(onRow: (row: readonly unknown[]) => void): Promise<void>;
+  run(onRow: (row: readonly unknown[]) => Promise<void>): Promise<void>;
   close(): Promise<void>;
 }
+
+const PAD = 'KSQL_PUSH_ROW_PRESENT';
 
 const literal = (value: string): Expr => ({ kind: 'Literal', type: 'STRING', value });
 
@@ -47,32 +49,52 @@ export async function createPushQuery(
       t.partitions.length,
     ]),
   );
-  const plan = planCreateAsSelect(
-    {
-      kind: 'CreateAsSelect',
-      sourceType: 'STREAM',
-      name: queryId.toUpperCase(),
-      orReplace: false,
-      ifNotExists: false,
-      properties: [
-        { name: 'KAFKA_TOPIC', value: literal(sinkTopic) },
-        { name: 'KEY_FORMAT', value: literal('JSON') },
-        { name: 'VALUE_FORMAT', value: literal('JSON') },
+  const planFor = (q: Query) =>
+    planCreateAsSelect(
+      {
+        kind: 'CreateAsSelect',
+        sourceType: 'STREAM',
+        name: queryId.toUpperCase(),
+        orReplace: false,
+        ifNotExists: false,
+        properties: [
+          { name: 'KAFKA_TOPIC', value: literal(sinkTopic) },
+          // JSON keys decode back into values without a schema; a keyless source has no key format.
+          ...(from.schema.key.length > 0 ? [{ name: 'KEY_FORMAT', value: literal('JSON') }] : []),
+          { name: 'VALUE_FORMAT', value: literal('JSON') },
+        ],
+        query: { ...q, limit: undefined },
+      },
+      text,
+      {
+        metastore: engine.metastore,
+        functions: engine.functions,
+        config: properties,
+        topicPartitions: partitions,
+        nextQueryId: () => queryId,
+      },
+    );
+  let plan;
+  let padded = false;
+  try {
+    plan = planFor(query);
+  } catch (error) {
+    // A push query may select only key columns, a persistent query may not: pad the projection with a
+    // value column and leave it out of the rows.
+    if (!(error instanceof KsqlError) || !error.message.includes('no value columns')) throw error;
+    padded = true;
+    plan = planFor({
+      ...query,
+      select: [
+        ...query.select,
+        { kind: 'Expr', expr: { kind: 'Literal', type: 'BOOLEAN', value: true }, alias: PAD },
       ],
-      query: { ...query, limit: undefined },
-    },
-    text,
-    {
-      metastore: engine.metastore,
-      functions: engine.functions,
-      config: properties,
-      topicPartitions: partitions,
-      nextQueryId: () => queryId,
-    },
-  );
+    });
+  }
   if (!plan?.query || !plan.ddl || plan.ddl.command !== 'createSource')
     throw new KsqlError('statement', 'not a push query');
-  const schema = plan.ddl.source.schema;
+  const full = plan.ddl.source.schema;
+  const schema = padded ? { ...full, value: full.value.filter((c) => c.name !== PAD) } : full;
   const columns = [...schema.key, ...schema.value];
   const processor: QueryProcessor = buildProcessor(plan.query, {
     registry: runtime.registryPort,
@@ -128,7 +150,7 @@ export async function createPushQuery(
                       ? ((keyJson as Record<string, unknown>)[c.name] ?? null)
                       : null,
                   );
-            onRow([...keyValues, ...schema.value.map((c) => value[c.name] ?? null)]);
+            await onRow([...keyValues, ...schema.value.map((c) => value[c.name] ?? null)]);
             emitted++;
             if (limit !== undefined && emitted >= limit) {
               finish?.();

@@ -1,0 +1,71 @@
+/** A local ksql engine (runtime + REST server) with a service id of its own, on a free port. */
+import { pino } from 'pino';
+import { createKsqlRuntime, type KsqlRuntime } from '../../src/ksql/kafka/runtime.ts';
+import { createKsqlServer, type KsqlServer } from '../../src/ksql/server/http.ts';
+import { testConfig, uniqueName } from './env.ts';
+
+export interface TestKsql {
+  readonly runtime: KsqlRuntime;
+  readonly server: KsqlServer;
+  readonly url: string;
+  readonly port: number;
+  readonly serviceId: string;
+  /** POST JSON, parsed answer. */
+  post(
+    path: string,
+    body: unknown,
+    accept?: string,
+  ): Promise<{ status: number; body: unknown; text: string }>;
+  stop(): Promise<void>;
+}
+
+export function serviceIdFor(label: string): string {
+  return `${uniqueName(label).replaceAll('.', '_')}_`;
+}
+
+export async function startTestKsql(label: string, serviceId = serviceIdFor(label)): Promise<TestKsql> {
+  const runtime = createKsqlRuntime(
+    { brokers: testConfig.kafka.brokers, registryUrl: testConfig.registry.url, serviceId, replicas: 1 },
+    pino({ level: 'silent' }),
+  );
+  await runtime.start();
+  const server = createKsqlServer(runtime, pino({ level: 'silent' }));
+  const port = await server.listen(0, '127.0.0.1');
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    runtime,
+    server,
+    url,
+    port,
+    serviceId,
+    async post(path, body, accept = 'application/json') {
+      const response = await fetch(`${url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept },
+        body: JSON.stringify(body),
+      });
+      const text = await response.text();
+      let parsed: unknown = text;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        // delimited bodies are parsed by the caller
+      }
+      return { status: response.status, body: parsed, text };
+    },
+    async stop() {
+      await server.close();
+      await runtime.stop();
+    },
+  };
+}
+
+/** Poll until `check` is true. */
+export async function until(check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error('timed out');
+}
