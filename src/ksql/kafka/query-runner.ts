@@ -50,7 +50,11 @@ function toMessage(out: OutputRecord): Message {
 
 function byTopic(outputs: readonly OutputRecord[]): { topic: string; messages: Message[] }[] {
   const grouped = new Map<string, Message[]>();
-  for (const out of outputs) grouped.set(out.topic, [...(grouped.get(out.topic) ?? []), toMessage(out)]);
+  for (const out of outputs) {
+    const list = grouped.get(out.topic);
+    if (list) list.push(toMessage(out));
+    else grouped.set(out.topic, [toMessage(out)]);
+  }
   return [...grouped].map(([topic, messages]) => ({ topic, messages }));
 }
 

@@ -203,7 +203,8 @@ describe('ksqlDB REST API', () => {
       const streaming = client.streamQuery(
         `SELECT K FROM ${stream} EMIT CHANGES;`,
         (data) => {
-          queryId = data.metadata?.queryId ?? queryId;
+          // ksqldb-client's types promise metadata; the first callback of a failed query has none.
+          queryId = (data.metadata as typeof data.metadata | undefined)?.queryId ?? queryId;
           rows.push(...(data.rows ?? []));
         },
         { properties: { 'auto.offset.reset': 'earliest' } } as never,
