@@ -340,6 +340,22 @@ describe('tickets service', () => {
     expect(dlt[0]?.value?.toString()).toBe('not avro at all'); // the original bytes, untouched
   });
 
+  it('health, readiness and metrics (no ids or contact data in labels)', async () => {
+    expect((await service.app.inject({ url: '/healthz' })).json()).toEqual({ status: 'ok' });
+    const ready = await service.app.inject({ url: '/readyz' });
+    expect(ready.json()).toEqual({
+      status: 'ready',
+      checks: { postgres: 'ok', kafka: 'ok', registry: 'ok' },
+    });
+    const metrics = (await service.app.inject({ url: '/metrics' })).body;
+    expect(metrics).toMatch(/streamdesk_tickets_records_total\{outcome="processed"\} [1-9]/);
+    expect(metrics).toMatch(/streamdesk_tickets_records_total\{outcome="dead_lettered"\} [1-9]/);
+    expect(metrics).toMatch(/streamdesk_tickets_effects_total\{effect="ticket_created"\} [1-9]/);
+    expect(metrics).toMatch(/streamdesk_tickets_end_to_end_seconds_count [1-9]/);
+    expect(metrics).toContain('streamdesk_tickets_outbox_unpublished');
+    expect(metrics).not.toMatch(/@example\.com|\+1555/);
+  });
+
   it('SLA: a missed first-response target raises exactly one alert (injected clock)', async () => {
     const [urgent] = await deliver({ contact_key: 'email:sla@example.com', priority: 'URGENT' });
     const ticket = await ticketOf(urgent?.event_id ?? '');
