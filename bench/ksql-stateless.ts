@@ -26,7 +26,12 @@ async function total(admin: Admin, topic: string): Promise<number> {
  * steady-state throughput: it leaves out start-up (query planning, group join), which both sides pay
  * differently.
  */
-async function progress(admin: Admin, topic: string, expected: number, timeoutMs: number): Promise<{ t10: number; t100: number }> {
+async function progress(
+  admin: Admin,
+  topic: string,
+  expected: number,
+  timeoutMs: number,
+): Promise<{ t10: number; t100: number }> {
   const started = Date.now();
   let t10: number | undefined;
   while (Date.now() - started < timeoutMs) {

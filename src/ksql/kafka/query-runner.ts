@@ -45,7 +45,10 @@ export interface QueryRunner {
  */
 function toMessage(out: OutputRecord, partitions: number | undefined): Message {
   const partition =
-    out.partition ?? (out.key !== null && partitions !== undefined && partitions > 0 ? partitionForKey(out.key, partitions) : undefined);
+    out.partition ??
+    (out.key !== null && partitions !== undefined && partitions > 0
+      ? partitionForKey(out.key, partitions)
+      : undefined);
   return {
     key: out.key,
     value: out.value,
@@ -55,7 +58,10 @@ function toMessage(out: OutputRecord, partitions: number | undefined): Message {
   };
 }
 
-function byTopic(outputs: readonly OutputRecord[], partitionsOf: (topic: string) => number | undefined): { topic: string; messages: Message[] }[] {
+function byTopic(
+  outputs: readonly OutputRecord[],
+  partitionsOf: (topic: string) => number | undefined,
+): { topic: string; messages: Message[] }[] {
   const grouped = new Map<string, Message[]>();
   for (const out of outputs) {
     const message = toMessage(out, partitionsOf(out.topic));
@@ -87,7 +93,8 @@ export function createQueryRunner(options: QueryRunnerOptions): QueryRunner {
     await admin.connect();
     try {
       const sinks = [query.processor.sinkTopic];
-      for (const t of (await admin.fetchTopicMetadata({ topics: sinks })).topics) partitionCounts.set(t.name, t.partitions.length);
+      for (const t of (await admin.fetchTopicMetadata({ topics: sinks })).topics)
+        partitionCounts.set(t.name, t.partitions.length);
     } catch {
       // unknown: kafkajs partitions those outputs itself
     } finally {
@@ -147,7 +154,8 @@ export function createQueryRunner(options: QueryRunnerOptions): QueryRunner {
         if (exactlyOnce && txProducer) {
           const tx = await txProducer.transaction();
           try {
-            if (outputs.length > 0) await tx.sendBatch({ acks: -1, topicMessages: byTopic(outputs, partitionsOf) });
+            if (outputs.length > 0)
+              await tx.sendBatch({ acks: -1, topicMessages: byTopic(outputs, partitionsOf) });
             await tx.sendOffsets({
               consumerGroupId: options.groupId,
               topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }],
