@@ -69,15 +69,26 @@ describe('Schema Registry (Apicurio ccompat) with the JS clients', () => {
       // axios has no timeout by default: a request lost under load would hang the test instead of retrying.
       createAxiosDefaults: { timeout: 10_000 },
     });
+    // Each step named, so a slow registry answer says which call it was.
+    const step = async <T>(label: string, work: Promise<T>): Promise<T> => {
+      try {
+        return await work;
+      } catch (error) {
+        throw new Error(`${label}: ${(error as Error).message}`, { cause: error });
+      }
+    };
     const topic = uniqueName('confluent-sr');
     const schema = ticketSchema('ConfluentTicket');
-    const id = await client.register(`${topic}-value`, { schemaType: 'AVRO', schema });
+    const id = await step('register', client.register(`${topic}-value`, { schemaType: 'AVRO', schema }));
     const serializer = new AvroSerializer(client, SerdeType.VALUE, { useLatestVersion: true });
     const deserializer = new AvroDeserializer(client, SerdeType.VALUE, {});
-    const bytes = await serializer.serialize(topic, { ticket_id: 't-2', priority: 5 });
+    const bytes = await step('serialize', serializer.serialize(topic, { ticket_id: 't-2', priority: 5 }));
     expect(bytes.readInt32BE(1)).toBe(id);
-    expect(await deserializer.deserialize(topic, bytes)).toEqual({ ticket_id: 't-2', priority: 5 });
-    const latest = await client.getLatestSchemaMetadata(`${topic}-value`);
+    expect(await step('deserialize', deserializer.deserialize(topic, bytes))).toEqual({
+      ticket_id: 't-2',
+      priority: 5,
+    });
+    const latest = await step('latest', client.getLatestSchemaMetadata(`${topic}-value`));
     expect(latest.id).toBe(id);
   });
 
