@@ -22,6 +22,7 @@ import { createStack } from '../src/stack/stack.ts';
 import { intakeConfig } from '../test/support/intake.ts';
 import { runLoad, type LoadResult } from './loadgen.ts';
 import type { BenchContext, BenchResult } from './run.ts';
+import { createTopicsReady } from '../src/kafka/admin.ts';
 
 const BODIES = new URL('./whatsapp-bodies.ts', import.meta.url).href;
 
@@ -44,10 +45,7 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
   const admin = kafka.admin();
   await admin.connect();
   const topic = `bench.intake.${Date.now().toString(36)}`;
-  await admin.createTopics({
-    topics: [{ topic, numPartitions: 6, replicationFactor: 1 }],
-    waitForLeaders: true,
-  });
+  await createTopicsReady(admin, [{ topic, numPartitions: 6, replicationFactor: 1 }]);
 
   try {
     // (b) baseline first: a bare route, same producer settings as the intake's.

@@ -15,6 +15,7 @@ import { PROJECT_ROOT } from '../src/paths.ts';
 import { createStack } from '../src/stack/stack.ts';
 import { testConfig } from '../test/support/env.ts';
 import type { BenchContext, BenchResult } from './run.ts';
+import { createTopicsReady } from '../src/kafka/admin.ts';
 
 async function total(admin: Admin, topic: string): Promise<number> {
   const offsets = await admin.fetchTopicOffsets(topic).catch(() => []);
@@ -56,14 +57,10 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
   const input = `bench.ksql.in.${tag}`;
   const engineOut = `bench.ksql.engine.${tag}`;
   const loopOut = `bench.ksql.loop.${tag}`;
-  await admin.createTopics({
-    topics: [input, engineOut, loopOut].map((topic) => ({
-      topic,
-      numPartitions: partitions,
-      replicationFactor: 1,
-    })),
-    waitForLeaders: true,
-  });
+  await createTopicsReady(
+    admin,
+    [input, engineOut, loopOut].map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
+  );
   // Half the records pass the filter.
   const expected = Math.ceil(records / 2);
   try {

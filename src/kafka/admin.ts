@@ -20,3 +20,47 @@ export async function withAdmin<T>(brokers: readonly string[], fn: (admin: Admin
     await admin.disconnect();
   }
 }
+
+export interface NewTopic {
+  readonly topic: string;
+  readonly numPartitions: number;
+  readonly replicationFactor: number;
+  readonly configEntries?: readonly { name: string; value: string }[];
+}
+
+/**
+ * Create topics (existing ones are left alone) and wait until every partition has a leader.
+ * kafkajs's own `waitForLeaders` gives up on the UNKNOWN_TOPIC_OR_PARTITION a broker answers while
+ * KRaft is still propagating a new topic; this polls the metadata instead, tolerating that.
+ */
+export async function createTopicsReady(
+  admin: Admin,
+  topics: readonly NewTopic[],
+  timeoutMs = 30_000,
+): Promise<void> {
+  if (topics.length === 0) return;
+  await admin.createTopics({
+    waitForLeaders: false,
+    topics: topics.map((t) => ({ ...t, configEntries: t.configEntries ? [...t.configEntries] : [] })),
+  });
+  const names = topics.map((t) => t.topic);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const metadata = await admin.fetchTopicMetadata({ topics: names });
+      const ready = metadata.topics.every(
+        (t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0),
+      );
+      if (ready && metadata.topics.length === names.length) return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+    }
+    if (Date.now() > deadline) {
+      throw new StreamdeskError(
+        'KAFKA_UNAVAILABLE',
+        `topics ${names.join(', ')} have no leaders after ${timeoutMs} ms`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

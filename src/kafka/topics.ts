@@ -6,6 +6,7 @@
 import kafkajs, { type Admin } from 'kafkajs';
 import { topicConfigs, type Catalog, type Profile, type TopicSpec } from '../contracts/catalog.ts';
 import { StreamdeskError } from '../errors.ts';
+import { createTopicsReady } from './admin.ts';
 
 export interface ConfigChange {
   readonly name: string;
@@ -172,15 +173,15 @@ export async function applyTopicPlan(
   }
   const creates = plan.actions.filter((a) => a.kind === 'create');
   if (creates.length > 0) {
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: creates.map((c) => ({
+    await createTopicsReady(
+      admin,
+      creates.map((c) => ({
         topic: c.topic,
         numPartitions: c.partitions,
         replicationFactor: c.replicationFactor,
         configEntries: Object.entries(c.configs).map(([name, value]) => ({ name, value })),
       })),
-    });
+    );
     for (const c of creates)
       progress(`created ${c.topic} (${c.partitions} partitions, replication ${c.replicationFactor})`);
   }

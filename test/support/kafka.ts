@@ -1,5 +1,6 @@
 import type { Admin, Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import { uniqueName } from './env.ts';
+import { createTopicsReady } from '../../src/kafka/admin.ts';
 
 const created = new Set<string>();
 
@@ -19,11 +20,7 @@ export async function deleteTestTopics(admin: Admin): Promise<void> {
 
 export async function createTestTopic(admin: Admin, prefix: string, partitions = 1): Promise<string> {
   const topic = trackTopic(uniqueName(prefix));
-  const created = await admin.createTopics({
-    topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
-    waitForLeaders: true,
-  });
-  if (!created) throw new Error(`topic ${topic} already existed`);
+  await createTopicsReady(admin, [{ topic, numPartitions: partitions, replicationFactor: 1 }]);
   return topic;
 }
 

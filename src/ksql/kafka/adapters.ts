@@ -13,6 +13,7 @@ import type {
   TopicSpecIO,
 } from '../execution/topic-io.ts';
 import type { RegisteredSchema, SchemaRegistryPort, SubjectVersion } from '../serde/registry.ts';
+import { createTopicsReady } from '../../kafka/admin.ts';
 
 export function toKafkaHeaders(headers: readonly RecordHeader[]): IHeaders {
   const out: IHeaders = {};
@@ -46,16 +47,13 @@ export function createKafkaTopicIO(options: KafkaTopicIOOptions): TopicIO {
     async createTopic(spec: TopicSpecIO) {
       const existing = new Set(await admin.listTopics());
       if (existing.has(spec.name)) return;
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: [
-          {
-            topic: spec.name,
-            numPartitions: spec.partitions,
-            replicationFactor: spec.replicas > 0 ? spec.replicas : options.defaultReplicas,
-          },
-        ],
-      });
+      await createTopicsReady(admin, [
+        {
+          topic: spec.name,
+          numPartitions: spec.partitions,
+          replicationFactor: spec.replicas > 0 ? spec.replicas : options.defaultReplicas,
+        },
+      ]);
     },
     async deleteTopic(name) {
       if ((await admin.listTopics()).includes(name))

@@ -16,6 +16,7 @@ import { parseStatements, splitStatements } from '../parser/parser.ts';
 import type { KsqlPlan } from '../planner/steps.ts';
 import { createKafkaProcessingLog, createKafkaTopicIO, createRegistryPort } from './adapters.ts';
 import { createQueryRunner, type ProcessingGuarantee, type QueryRunner } from './query-runner.ts';
+import { createTopicsReady } from '../../kafka/admin.ts';
 
 export interface KsqlRuntimeConfig {
   readonly brokers: readonly string[];
@@ -236,7 +237,7 @@ export function createKsqlRuntime(config: KsqlRuntimeConfig, logger: Logger): Ks
     }
     if (!existing.has(logTopic))
       topics.push({ topic: logTopic, numPartitions: 1, replicationFactor: config.replicas });
-    if (topics.length > 0) await admin.createTopics({ topics, waitForLeaders: true });
+    await createTopicsReady(admin, topics);
   };
 
   const runtime: KsqlRuntime = {

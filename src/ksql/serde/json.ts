@@ -10,7 +10,7 @@ import { javaDoubleToString, type Struct } from '../schema/values.ts';
 import {
   isJsonObject,
   JsonNumber,
-  parseJson,
+  parseJsonFast,
   stringifyJson,
   type JsonObject,
   type JsonValue,
@@ -240,7 +240,7 @@ export function jsonSerde(options: JsonSerdeOptions): RowSerde {
           }
           payload = unwrapWire(bytes).payload;
         }
-        const node = parseJson(Buffer.from(payload).toString('utf8'));
+        const node = parseJsonFast(Buffer.from(payload).toString('utf8'));
         if (node === null) return Promise.resolve(null);
         if (unwrapped && single !== undefined) return Promise.resolve([fromJson(node, single.type)]);
         if (!isJsonObject(node)) {

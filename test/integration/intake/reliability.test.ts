@@ -16,6 +16,7 @@ import { testKafka, uniqueName } from '../../support/env.ts';
 import { readRawRecords, startTestIntake, type TestIntake } from '../../support/intake.ts';
 import { deleteTestTopics } from '../../support/kafka.ts';
 import { errorCode, errorMessage, signedWhatsAppText } from '../../support/payloads.ts';
+import { createTopicsReady } from '../../../src/kafka/admin.ts';
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -182,10 +183,7 @@ describe('broker killed mid-load', () => {
     const isolatedAdmin = testKafka('kill-admin', brokers).admin();
     await isolatedAdmin.connect();
     const topic = uniqueName('kill');
-    await isolatedAdmin.createTopics({
-      topics: [{ topic, numPartitions: 3, replicationFactor: 1 }],
-      waitForLeaders: true,
-    });
+    await createTopicsReady(isolatedAdmin, [{ topic, numPartitions: 3, replicationFactor: 1 }]);
     await isolatedAdmin.disconnect();
 
     const intake = await startTestIntake(

@@ -14,6 +14,7 @@ import { frame } from '../../../src/registry/serde.ts';
 import { testConfig, testKafka, uniqueName } from '../../support/env.ts';
 import { deleteTestTopics, trackTopic } from '../../support/kafka.ts';
 import { serviceIdFor, until } from '../../support/ksql.ts';
+import { createTopicsReady } from '../../../src/kafka/admin.ts';
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -61,10 +62,7 @@ beforeAll(async () => {
   await admin.connect();
   trackTopic(`_confluent-ksql-${serviceId}_command_topic`);
   trackTopic(`${serviceId}ksql_processing_log`);
-  await admin.createTopics({
-    topics: [{ topic: input, numPartitions: 3, replicationFactor: 1 }],
-    waitForLeaders: true,
-  });
+  await createTopicsReady(admin, [{ topic: input, numPartitions: 3, replicationFactor: 1 }]);
 });
 afterAll(async () => {
   if (child && child.exitCode === null) child.kill('SIGKILL');

@@ -20,6 +20,7 @@ import {
   groupConsumer,
   trackTopic,
 } from '../../support/kafka.ts';
+import { createTopicsReady } from '../../../src/kafka/admin.ts';
 
 const kafka = testKafka('smoke-kafka');
 let admin: Admin;
@@ -140,20 +141,17 @@ describe('kafkajs against the local broker', () => {
 
   it('creates topics and describes their configs', async () => {
     const topic = trackTopic(uniqueName('admin'));
-    await admin.createTopics({
-      topics: [
-        {
-          topic,
-          numPartitions: 2,
-          replicationFactor: 1,
-          configEntries: [
-            { name: 'cleanup.policy', value: 'compact' },
-            { name: 'retention.ms', value: '86400000' },
-          ],
-        },
-      ],
-      waitForLeaders: true,
-    });
+    await createTopicsReady(admin, [
+      {
+        topic,
+        numPartitions: 2,
+        replicationFactor: 1,
+        configEntries: [
+          { name: 'cleanup.policy', value: 'compact' },
+          { name: 'retention.ms', value: '86400000' },
+        ],
+      },
+    ]);
     const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
     expect(metadata.topics[0]?.partitions).toHaveLength(2);
     const described = await admin.describeConfigs({
