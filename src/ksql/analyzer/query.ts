@@ -39,7 +39,7 @@ export interface QueryContext {
 }
 
 /** ksqlDB's ColumnAliasGenerator: KSQL_COL_n and struct-field names, unique against the source. */
-class AliasGenerator {
+export class AliasGenerator {
   private readonly used = new Map<string, Set<number>>();
   private readonly next = new Map<string, number>();
 
@@ -67,6 +67,11 @@ class AliasGenerator {
   forExpression(e: Expr): string {
     if (e.kind === 'Deref') return this.nextFor(splitNumbered(e.field).base, true);
     return this.ksqlCol();
+  }
+
+  /** The synthetic join key: ROWKEY, or ROWKEY_<n> when a source already has such a column. */
+  syntheticJoinKey(): string {
+    return this.nextFor('ROWKEY', true);
   }
 }
 
@@ -96,7 +101,11 @@ export function analyzeQuery(query: Query, ctx: QueryContext, sinkName: string):
       `${loc === undefined ? '' : `Line: ${loc.line}, Col: ${loc.column}: `}${query.from.name} does not exist.`,
     );
   }
-  if (source.type === 'TABLE') throw unsupported('queries over tables (part 2 of the local engine)');
+  if (source.type === 'TABLE' && query.partitionBy !== undefined) {
+    throw statementError(
+      'Can not repartition a TABLE. Use the primary key, or aggregate with GROUP BY to re-key a table.',
+    );
+  }
   if (query.having !== undefined) throw statementError('HAVING requires GROUP BY');
   if (query.limit !== undefined) throw statementError('LIMIT is not supported for persistent queries.');
   const alias = query.from.alias ?? source.name;
@@ -320,6 +329,6 @@ export function analyzeQuery(query: Query, ctx: QueryContext, sinkName: string):
   };
 }
 
-function allNames(schema: LogicalSchema): string[] {
+export function allNames(schema: LogicalSchema): string[] {
   return [...schema.key, ...schema.value, ...PSEUDO_COLUMNS].map((c) => c.name);
 }

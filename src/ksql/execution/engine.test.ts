@@ -78,7 +78,7 @@ describe('engine', () => {
     await first.engine.execute(sql);
     const stored = JSON.stringify(first.engine.executedPlans());
     const plans = JSON.parse(stored) as KsqlPlan[];
-    expect(plans.map((p) => p.version)).toEqual([1, 1]);
+    expect(plans.map((p) => p.version)).toEqual([2, 2]);
     expect(plans[1]?.query?.queryId).toBe('CSAS_DST_0');
 
     const second = setup();

@@ -32,7 +32,7 @@ import {
   planInsertInto,
   type PlannerContext,
 } from '../planner/planner.ts';
-import type { KsqlPlan, QueryPlan, SourceDefinition } from '../planner/steps.ts';
+import { PLAN_VERSION, type KsqlPlan, type QueryPlan, type SourceDefinition } from '../planner/steps.ts';
 import { schemaText, type Column } from '../schema/logical.ts';
 import { formatType, type SqlType } from '../schema/types.ts';
 import { isKeyUnwrapped, isValueUnwrapped, parseFormatName } from '../serde/formats.ts';
@@ -165,6 +165,11 @@ function substituteVariables(text: string, variables: Readonly<Record<string, st
   return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_@]*)\}/g, (m, name: string) => variables[name] ?? m);
 }
 
+/** The query a CREATE ... AS SELECT started (it dies with its sink), as opposed to INSERT INTO. */
+function isCreateAsQuery(queryId: string): boolean {
+  return queryId.startsWith('CSAS_') || queryId.startsWith('CTAS_');
+}
+
 function commandId(kind: string, name: string, action: string): string {
   return `${kind}/${name.toLowerCase()}/${action}`;
 }
@@ -228,6 +233,12 @@ export function createEngine(options: EngineOptions): Engine {
   };
 
   const executePlan = async (plan: KsqlPlan): Promise<StatementResult> => {
+    if ((plan.version as number) < 1 || (plan.version as number) > PLAN_VERSION) {
+      throw new KsqlError(
+        'statement',
+        `Unsupported plan version ${String(plan.version)}: this engine runs plans up to version ${PLAN_VERSION}`,
+      );
+    }
     const ddl = plan.ddl;
     let message = '';
     let id = '';
@@ -240,7 +251,7 @@ export function createEngine(options: EngineOptions): Engine {
         if (existed && plan.query !== undefined) {
           // CREATE OR REPLACE of a query's sink: the old query stops.
           for (const [qid, q] of [...running]) {
-            if (q.plan.sink === s.name && qid.startsWith('CSAS_')) stopQuery(qid);
+            if (q.plan.sink === s.name && isCreateAsQuery(qid)) stopQuery(qid);
           }
         }
         metastore.put(s);
@@ -254,13 +265,13 @@ export function createEngine(options: EngineOptions): Engine {
             (q) => q.plan.sources.includes(s.name) && q.plan.sink !== s.name,
           );
           const writers = [...running.values()].filter((q) => q.plan.sink === s.name);
-          if (readers.length > 0 || writers.some((q) => !q.plan.queryId.startsWith('CSAS_'))) {
+          if (readers.length > 0 || writers.some((q) => !isCreateAsQuery(q.plan.queryId))) {
             const lines = [`Cannot drop ${s.name}.`];
             if (readers.length > 0)
               lines.push(
                 `The following queries read from this source: [${readers.map((q) => q.plan.queryId).join(', ')}].`,
               );
-            const inserts = writers.filter((q) => !q.plan.queryId.startsWith('CSAS_'));
+            const inserts = writers.filter((q) => !isCreateAsQuery(q.plan.queryId));
             if (inserts.length > 0)
               lines.push(
                 `The following queries write into this source: [${inserts.map((q) => q.plan.queryId).join(', ')}].`,
