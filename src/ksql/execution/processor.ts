@@ -200,7 +200,7 @@ export function buildProcessor(plan: QueryPlan, ctx: ProcessorContext): QueryPro
   const store = <V>(name: string, kind: string, sourceTopic?: string): KeyValueStore<V> => {
     if (stores.has(name)) throw new Error(`duplicate state store ${name} in query ${queryId}`);
     const s = new KeyValueStore<V>(name, kind, listeners, maxEntries, sourceTopic);
-    stores.set(name, s as KeyValueStore<unknown>);
+    stores.set(name, s);
     return s;
   };
 
@@ -253,7 +253,7 @@ export function buildProcessor(plan: QueryPlan, ctx: ProcessorContext): QueryPro
           );
           return null;
         }
-        if (isTable && keyHasNull(key)) {
+        if (isTable && (key === null || (key.length === 1 && key[0] === null))) {
           // Tables have non-null primary keys: such records are dropped.
           log('null-key', `Dropped a record with a null key from topic: ${record.topic}`, record);
           return null;
@@ -283,7 +283,7 @@ export function buildProcessor(plan: QueryPlan, ctx: ProcessorContext): QueryPro
         return {
           key,
           value,
-          ...(isTable ? { old: null } : {}),
+
           timestamp,
           partition: record.partition,
           offset: record.offset,
@@ -327,14 +327,19 @@ export function buildProcessor(plan: QueryPlan, ctx: ProcessorContext): QueryPro
       case 'tableFilter': {
         const input = step.source.schema;
         const predicate = compileIn(input, ctx.functions).predicate(step.predicate, 'WHERE').evaluate;
-        const keep = (row: Row, v: readonly unknown[] | null | undefined): readonly unknown[] | null =>
-          v === null || v === undefined
-            ? null
-            : predicate(flatRow(row, input, v), evalContext) === true
-              ? v
-              : null;
+        const keep = (row: Row, v: readonly unknown[] | null): readonly unknown[] | null =>
+          v === null ? null : predicate(flatRow(row, input, v), evalContext) === true ? v : null;
         build(step.source, (row) => {
-          emit({ ...row, value: keep(row, row.value), old: keep(row, row.old) });
+          const value = keep(row, row.value);
+          if (row.old === undefined) {
+            // The previous row is unknown: forward every change (a non-match as a tombstone).
+            emit({ ...row, value });
+            return;
+          }
+          // Like a Kafka Streams filter sending old values: nothing to say when neither matches.
+          const old = keep(row, row.old);
+          if (value === null && old === null) return;
+          emit({ ...row, value, old });
         });
         return;
       }
@@ -350,7 +355,9 @@ export function buildProcessor(plan: QueryPlan, ctx: ProcessorContext): QueryPro
         const moved = movedKeyIndexes(input);
         build(step.source, (row) => {
           const flat = flatRow(row, input);
-          const key = keys.map((k) => (row.value === null && !k.keyOnly ? null : k.evaluate(flat, evalContext)));
+          const key = keys.map((k) =>
+            row.value === null && !k.keyOnly ? null : k.evaluate(flat, evalContext),
+          );
           const value =
             row.value === null
               ? null
@@ -373,7 +380,14 @@ export function buildProcessor(plan: QueryPlan, ctx: ProcessorContext): QueryPro
         build(step.source, (row) => {
           const key = row.key === null ? null : keys.map((k) => k(flatRow(row, input), evalContext));
           if (step.step === 'streamSelect') emit({ ...row, key, value: project(row, row.value) });
-          else emit({ ...row, key, value: project(row, row.value), old: project(row, row.old) });
+          else {
+            const value = project(row, row.value);
+            emit(
+              row.old === undefined
+                ? { ...row, key, value }
+                : { ...row, key, value, old: project(row, row.old) },
+            );
+          }
         });
         return;
       }
@@ -457,7 +471,9 @@ export function buildProcessor(plan: QueryPlan, ctx: ProcessorContext): QueryPro
       );
       return { fn, arg: arg?.evaluate };
     });
-    const nonAgg = step.nonAggregateColumns.map((c) => compiler.compile({ kind: 'Column', name: c }).evaluate);
+    const nonAgg = step.nonAggregateColumns.map(
+      (c) => compiler.compile({ kind: 'Column', name: c }).evaluate,
+    );
     const states = store<{ readonly s: readonly unknown[]; readonly n: readonly unknown[] }>(
       step.stateStore,
       'aggregate',
@@ -551,7 +567,13 @@ export function buildProcessor(plan: QueryPlan, ctx: ProcessorContext): QueryPro
       r: readonly unknown[] | null,
     ): unknown[] | null => {
       const present =
-        type === 'INNER' ? l !== null && r !== null : type === 'LEFT' ? l !== null : type === 'RIGHT' ? r !== null : l !== null || r !== null;
+        type === 'INNER'
+          ? l !== null && r !== null
+          : type === 'LEFT'
+            ? l !== null
+            : type === 'RIGHT'
+              ? r !== null
+              : l !== null || r !== null;
       return present ? joinRows(step, key, l, r) : null;
     };
     const side = (from: 'left' | 'right') => (row: Row) => {
@@ -564,17 +586,19 @@ export function buildProcessor(plan: QueryPlan, ctx: ProcessorContext): QueryPro
       else mine.put(key, row.value, row.timestamp);
       const found = other.get(key);
       const otherRow = found?.value ?? null;
-      const pair = (mineRow: readonly unknown[] | null): [readonly unknown[] | null, readonly unknown[] | null] =>
+      const pair = (
+        mineRow: readonly unknown[] | null,
+      ): [readonly unknown[] | null, readonly unknown[] | null] =>
         from === 'left' ? [mineRow, otherRow] : [otherRow, mineRow];
-      // Kafka Streams' KTableKTable{Inner,Left,Right,Outer}Join processors, without old values: a
-      // delete whose other side is missing emits nothing.
+      // Kafka Streams' KTableKTable{Inner,Left,Right,Outer}Join processors (with old values).
       const otherRequired =
         type === 'INNER' || (type === 'LEFT' && from === 'right') || (type === 'RIGHT' && from === 'left');
-      if (found === undefined && (otherRequired || row.value === null)) return;
+      if (found === undefined && (otherRequired || (row.value === null && previous === null))) return;
       const timestamp = found === undefined ? row.timestamp : Math.max(row.timestamp, found.timestamp);
       let value: unknown[] | null;
       if (row.value !== null) value = joinRows(step, key, ...pair(row.value));
-      else if (type === 'OUTER' || (otherRequired && type !== 'INNER')) value = joinRows(step, key, ...pair(null));
+      else if (type === 'OUTER' || (otherRequired && type !== 'INNER'))
+        value = joinRows(step, key, ...pair(null));
       else value = null;
       emit({ ...row, timestamp, value, old: result(key, ...pair(previous)) });
     };
@@ -650,7 +674,11 @@ export function buildProcessor(plan: QueryPlan, ctx: ProcessorContext): QueryPro
   /** Stores whose contents feed derived in-memory indexes, refreshed on restore. */
   const restoreHooks = new Map<
     string,
-    (key: readonly unknown[], before: readonly unknown[] | undefined, after: readonly unknown[] | undefined) => void
+    (
+      key: readonly unknown[],
+      before: readonly unknown[] | undefined,
+      after: readonly unknown[] | undefined,
+    ) => void
   >();
 
   // ---- sink -------------------------------------------------------------------------------------
@@ -697,14 +725,24 @@ export function buildProcessor(plan: QueryPlan, ctx: ProcessorContext): QueryPro
       valueBytes = await sinkValueSerde.serialize(row.value);
     } catch (error) {
       // ksqlDB fails the query here ("Exception caught in process"): a sink that cannot be written is fatal.
-      log('serialization', `Failed to serialize to topic: ${sink.topic}. ${(error as Error).message}`, record);
+      log(
+        'serialization',
+        `Failed to serialize to topic: ${sink.topic}. ${(error as Error).message}`,
+        record,
+      );
       throw new KsqlError(
         'runtime',
         `Exception caught in process. taskId=0_${record.partition}, processor=KSTREAM-SOURCE-0000000000, topic=${record.topic}, partition=${record.partition}, offset=${record.offset}: Error serializing message to topic: ${sink.topic}. ${(error as Error).message}`,
         { cause: error },
       );
     }
-    return { topic: sink.topic, key: keyBytes, value: valueBytes, timestamp: row.timestamp, headers: row.headers };
+    return {
+      topic: sink.topic,
+      key: keyBytes,
+      value: valueBytes,
+      timestamp: row.timestamp,
+      headers: row.headers,
+    };
   };
 
   const toMaterialized = (e: StoreEntry<readonly unknown[]>): MaterializedRow => ({

@@ -5,19 +5,19 @@
  * can `undo` may aggregate a table (its updates retract the old row); the others only a stream.
  */
 import { statementError } from '../errors.ts';
-import { Decimal } from '../schema/decimal.ts';
+import { Decimal, decimalValue } from '../schema/decimal.ts';
 import { formatType, T, type ExprType, type SqlType } from '../schema/types.ts';
 import { compareValues, valuesEqual } from '../schema/values.ts';
 
 export interface AggregateFunction {
   readonly name: string;
   readonly returnType: SqlType;
-  init(): unknown;
+  readonly init: () => unknown;
   /** Adds a value (NULL included: each function decides what a NULL means). */
-  add(state: unknown, value: unknown): unknown;
+  readonly add: (state: unknown, value: unknown) => unknown;
   /** Removes a value added before; only for functions usable on tables. */
-  undo?(state: unknown, value: unknown): unknown;
-  result(state: unknown): unknown;
+  readonly undo?: (state: unknown, value: unknown) => unknown;
+  readonly result: (state: unknown) => unknown;
 }
 
 /** The settings aggregate functions read (ksql.functions.*). */
@@ -29,7 +29,11 @@ interface AggregateDef {
   readonly starAllowed?: boolean;
   /** Whether the function supports tables (undo). */
   readonly tableSupported: boolean;
-  resolve(arg: ExprType | undefined, literals: readonly unknown[], config: AggregateConfig): AggregateFunction;
+  resolve(
+    arg: ExprType | undefined,
+    literals: readonly unknown[],
+    config: AggregateConfig,
+  ): AggregateFunction;
 }
 
 function noSuchOverload(name: string, arg: ExprType | undefined, literals: readonly unknown[]): never {
@@ -78,8 +82,12 @@ const sum: AggregateDef = {
     if (arg === undefined || literals.length > 0) noSuchOverload('SUM', arg, literals);
     switch (arg.type) {
       case 'INTEGER':
-        return numeric('SUM', T.INTEGER, 0, (a, b) => wrapInt((a as number) + (b as number)), (a, b) =>
-          wrapInt((a as number) - (b as number)),
+        return numeric(
+          'SUM',
+          T.INTEGER,
+          0,
+          (a, b) => wrapInt((a as number) + (b as number)),
+          (a, b) => wrapInt((a as number) - (b as number)),
         );
       case 'BIGINT':
         return numeric(
@@ -107,7 +115,7 @@ const sum: AggregateDef = {
           init: () => new Decimal(0n, t.scale),
           add: (s, v) => {
             if (v === null || v === undefined) return s;
-            const r = (s as Decimal).add(v as Decimal).setScale(t.scale);
+            const r = decimalValue(s).add(decimalValue(v)).setScale(t.scale);
             if (r.abs().compare(limit) >= 0) {
               throw new Error(
                 `Numeric field overflow: A field with precision ${t.precision} and scale ${t.scale} must round to an absolute value less than 10^${digits}. Got ${r.toPlainString()}`,
@@ -116,7 +124,7 @@ const sum: AggregateDef = {
             return r;
           },
           undo: (s, v) =>
-            v === null || v === undefined ? s : (s as Decimal).subtract(v as Decimal).setScale(t.scale),
+            v === null || v === undefined ? s : decimalValue(s).subtract(decimalValue(v)).setScale(t.scale),
           result: (s) => s,
         };
       }
@@ -143,7 +151,17 @@ function numeric(
   };
 }
 
-const COMPARABLE = new Set(['INTEGER', 'BIGINT', 'DOUBLE', 'DECIMAL', 'STRING', 'TIMESTAMP', 'DATE', 'TIME', 'BYTES']);
+const COMPARABLE = new Set([
+  'INTEGER',
+  'BIGINT',
+  'DOUBLE',
+  'DECIMAL',
+  'STRING',
+  'TIMESTAMP',
+  'DATE',
+  'TIME',
+  'BYTES',
+]);
 
 function extreme(name: 'MIN' | 'MAX'): AggregateDef {
   return {
@@ -182,7 +200,9 @@ const avg: AggregateDef = {
         case 'BIGINT':
           return BigInt.asIntN(64, (a as bigint) + BigInt(sign) * (b as bigint));
         case 'DECIMAL':
-          return sign === 1 ? (a as Decimal).add(b as Decimal) : (a as Decimal).subtract(b as Decimal);
+          return sign === 1
+            ? decimalValue(a).add(decimalValue(b))
+            : decimalValue(a).subtract(decimalValue(b));
         default:
           return (a as number) + sign * (b as number);
       }
@@ -270,7 +290,8 @@ function collect(name: 'COLLECT_LIST' | 'COLLECT_SET'): AggregateDef {
     name,
     tableSupported: !set,
     resolve: (arg, literals, config) => {
-      if (arg === undefined || arg.type === 'NULL' || literals.length > 0) noSuchOverload(name, arg, literals);
+      if (arg === undefined || arg.type === 'NULL' || literals.length > 0)
+        noSuchOverload(name, arg, literals);
       const configured = Number(config[`ksql.functions.${name.toLowerCase()}.limit`] ?? '-1');
       const limit = Number.isInteger(configured) && configured >= 0 ? configured : Number.MAX_SAFE_INTEGER;
       return {
@@ -338,5 +359,26 @@ export function resolveAggregate(
   const def = BY_NAME.get(name.toUpperCase());
   if (def === undefined) throw statementError(`Can't find any functions with the name '${name}'`);
   if (arg === undefined && def.starAllowed !== true) noSuchOverload(def.name, arg, literals);
-  return def.resolve(arg, literals, config);
+  const fn = def.resolve(arg, literals, config);
+  // ksqlDB keeps aggregates in its internal serde, which writes decimals at their column's scale.
+  return { ...fn, result: (s) => fitScale(fn.result(s), fn.returnType) };
+}
+
+function fitScale(v: unknown, t: SqlType): unknown {
+  if (v === null || v === undefined) return null;
+  switch (t.type) {
+    case 'DECIMAL':
+      return v instanceof Decimal ? v.setScale(t.scale) : v;
+    case 'ARRAY':
+      return (v as unknown[]).map((x) => fitScale(x, t.item));
+    case 'MAP':
+      return new Map([...(v as Map<unknown, unknown>)].map(([k, x]) => [k, fitScale(x, t.value)]));
+    case 'STRUCT': {
+      const o: Record<string, unknown> = {};
+      for (const f of t.fields) o[f.name] = fitScale((v as Record<string, unknown>)[f.name] ?? null, f.type);
+      return o;
+    }
+    default:
+      return v;
+  }
 }

@@ -20,7 +20,6 @@ import {
   defaultKeySchemaName,
   parseFormatName,
   validateFormatProperties,
-  keyFormatFits,
   validateKeyFormat,
   validateValueFormat,
   type FormatInfo,
@@ -323,7 +322,6 @@ export function planCreateAsSelect(
   } else if (keyFormat === 'NONE') {
     keyFormat = parseFormatName(settings.defaultKeyFormat);
   }
-  if (explicitKey === undefined && !keyFormatFits(keyFormat, out.key)) keyFormat = 'JSON';
   const explicitValue = w.format ?? w.valueFormat;
   const valueFormat = explicitValue === undefined ? src.formats.value.format : parseFormatName(explicitValue);
   const inheritsValue = explicitValue === undefined || valueFormat === src.formats.value.format;

@@ -15,7 +15,7 @@ import {
   type QueryContext,
 } from '../analyzer/query.ts';
 import { ExpressionCompiler, type Compiled } from '../analyzer/expressions.ts';
-import { columnsIn, mapExpression, SourceScope, unqualify } from '../analyzer/scope.ts';
+import { columnsIn, mapExpression, qualify, SourceScope, unqualify } from '../analyzer/scope.ts';
 import { statementError, unsupported } from '../errors.ts';
 import { isAggregateFunction, resolveAggregate, supportsTables } from '../functions/aggregates.ts';
 import type { Expr, JoinClause, Loc, Query, SelectItem } from '../parser/ast.ts';
@@ -101,22 +101,6 @@ function filterStep(input: ExecutionStep, predicate: Expr, table: boolean): Exec
   return { step: table ? 'tableFilter' : 'streamFilter', source: input, predicate, schema: input.schema };
 }
 
-function isTableStep(step: ExecutionStep): boolean {
-  switch (step.step) {
-    case 'tableSource':
-    case 'tableFilter':
-    case 'tableSelect':
-    case 'aggregate':
-    case 'fkJoin':
-    case 'tableSink':
-      return true;
-    case 'join':
-      return step.kind === 'tableTable';
-    default:
-      return false;
-  }
-}
-
 function containsAggregate(e: Expr): boolean {
   let found = false;
   mapExpression(e, (x) => {
@@ -144,7 +128,9 @@ export function planQuery(query: Query, ctx: PlanQueryContext, sinkName: string)
   if (aggregated) {
     const source = resolveSource(ctx, query.from.name, query.from.loc);
     const alias = query.from.alias ?? source.name;
-    const env = singleSourceEnv(source, alias);
+    checkValueFormatSupports([source], 'GROUP BY');
+    // A table's aggregation retracts the previous row of a key: the source remembers rows.
+    const env = singleSourceEnv(source, alias, source.type === 'TABLE' ? 'KsqlTopic-Reduce' : undefined);
     return planAggregate(query, ctx, sinkName, env);
   }
   return simpleQuery(analyzeQuery(query, ctx, sinkName));
@@ -204,24 +190,26 @@ interface JoinKeyInfo {
   /** Viable key columns as the user wrote them (qualified), for messages. */
   readonly viable: readonly Expr[];
   /** Foreign-key join: the left table's name and key columns (join space). */
-  readonly foreignKey?: { readonly table: string; readonly keys: readonly string[]; readonly raw: readonly string[] };
+  readonly foreignKey?: {
+    readonly table: string;
+    readonly keys: readonly string[];
+    readonly raw: readonly string[];
+  };
 }
 
-function singleSourceEnv(source: SourceDefinition, alias: string, where?: Expr): InputEnv {
+function singleSourceEnv(source: SourceDefinition, alias: string, stateStore?: string): InputEnv {
   const qualifiers = [...new Set([alias, source.name])];
   const table = source.type === 'TABLE';
-  let step = sourceStep(source, alias);
-  const sanitize = (e: Expr, clause: string): Expr => {
+  const step = sourceStep(source, alias, stateStore);
+  const sanitize = (e: Expr): Expr => {
     mapExpression(e, (x) => {
       if (x.kind === 'Column' && x.source !== undefined && !qualifiers.includes(x.source)) {
         throw statementError(`${at(x.loc)}'${x.source}' is not a valid stream/table name or alias.`);
       }
       return x;
     });
-    void clause;
     return unqualify(e);
   };
-  if (where !== undefined) step = filterStep(step, sanitize(where, 'WHERE'), table);
   return {
     step,
     schema: source.schema,
@@ -280,10 +268,14 @@ function resolveItems(query: Query, env: InputEnv, generator: AliasGenerator): I
       user.source === undefined &&
       (PSEUDO_COLUMNS.some((p) => p.name === user.name) || WINDOW_BOUNDS.includes(user.name))
     ) {
-      throw statementError(`Reserved column name in select: \`${user.name}\`. Please remove or alias the column.`);
+      throw statementError(
+        `Reserved column name in select: \`${user.name}\`. Please remove or alias the column.`,
+      );
     }
     if (s.alias !== undefined && SYSTEM_COLUMN_NAMES.has(s.alias)) {
-      throw statementError(`\`${s.alias}\` is a reserved column name. You cannot use it as an alias for a column.`);
+      throw statementError(
+        `\`${s.alias}\` is a reserved column name. You cannot use it as an alias for a column.`,
+      );
     }
     const name =
       s.alias ?? (user.kind === 'Column' ? env.columnAlias(user) : generator.forExpression(unqualify(user)));
@@ -348,7 +340,13 @@ function project(
   const join = env.join;
   if (join?.foreignKey !== undefined) {
     const fk = join.foreignKey;
-    const missing = fk.keys.map((k, i) => ({ k, raw: fk.raw[i] ?? k })).filter((k) => !keyNames.includes(k.k) || !keySelects.some((s) => s.expression.kind === 'Column' && s.expression.name === k.k));
+    const missing = fk.keys
+      .map((k, i) => ({ k, raw: fk.raw[i] ?? k }))
+      .filter(
+        (k) =>
+          !keyNames.includes(k.k) ||
+          !keySelects.some((s) => s.expression.kind === 'Column' && s.expression.name === k.k),
+      );
     if (missing.length > 0) {
       const word = missing.length === 1 ? 'column' : 'columns';
       throw statementError(
@@ -398,7 +396,12 @@ function checkDuplicates(keyCols: readonly Column[], valueCols: readonly Column[
 const AGG_PREFIX = 'KSQL_AGG_VARIABLE_';
 const KEY_PREFIX = 'KSQL_GROUP_KEY_';
 
-function planAggregate(query: Query, ctx: PlanQueryContext, sinkName: string, baseEnv: InputEnv): PlannedQuery {
+function planAggregate(
+  query: Query,
+  ctx: PlanQueryContext,
+  sinkName: string,
+  baseEnv: InputEnv,
+): PlannedQuery {
   const env =
     query.where === undefined || baseEnv.isJoin
       ? baseEnv
@@ -421,7 +424,9 @@ function planAggregate(query: Query, ctx: PlanQueryContext, sinkName: string, ba
     const visit = (x: Expr, inside: string | undefined): void => {
       if (x.kind === 'Call' && isAggregateFunction(x.name)) {
         if (clause === 'GROUP BY') {
-          throw statementError(`GROUP BY does not support aggregate functions: ${x.name} is an aggregate function.`);
+          throw statementError(
+            `GROUP BY does not support aggregate functions: ${x.name} is an aggregate function.`,
+          );
         }
         if (inside !== undefined) {
           throw statementError(`Aggregate functions can not be nested: ${inside}(${x.name}())`);
@@ -434,6 +439,27 @@ function planAggregate(query: Query, ctx: PlanQueryContext, sinkName: string, ba
     };
     visit(e, undefined);
   };
+  groupBy.forEach((g, i) => {
+    if (groupBy.slice(0, i).some((x) => sameExpression(x, g))) {
+      const alias = env.sources[0]?.alias ?? '';
+      const shown = env.isJoin ? (groupUser[i] as Expr) : qualify(groupUser[i] as Expr, alias);
+      throw statementError(`Duplicate GROUP BY expression: ${formatExpression(shown)}`);
+    }
+  });
+  // Unknown functions are reported before the GROUP BY rules.
+  for (const e of [...groupBy, ...items.map((it) => it.expr), ...(having === undefined ? [] : [having])]) {
+    mapExpression(e, (x) => {
+      if (
+        x.kind === 'Call' &&
+        !isAggregateFunction(x.name) &&
+        !x.name.startsWith('$') &&
+        !ctx.functions.has(x.name)
+      ) {
+        throw statementError(`Can't find any functions with the name '${x.name}'`);
+      }
+      return x;
+    });
+  }
   for (const g of groupBy) collect(g, 'GROUP BY');
   for (const it of items) collect(it.expr, 'SELECT');
   if (having !== undefined) collect(having, 'HAVING');
@@ -451,6 +477,9 @@ function planAggregate(query: Query, ctx: PlanQueryContext, sinkName: string, ba
   const leftover = (e: Expr): string[] =>
     columnsIn(rewriteGroups(e)).filter((c) => !c.startsWith(KEY_PREFIX) && !c.startsWith(AGG_PREFIX));
 
+  if (calls.length === 0) {
+    throw statementError('GROUP BY requires aggregate functions in either the SELECT or HAVING clause.');
+  }
   // Non-aggregate SELECT expressions must be made of GROUP BY expressions.
   const show = (it: Item): string => formatExpression(unqualify(it.user));
   const badSelects = items.filter((it) => !containsAggregate(it.expr) && leftover(it.expr).length > 0);
@@ -458,9 +487,6 @@ function planAggregate(query: Query, ctx: PlanQueryContext, sinkName: string, ba
     throw statementError(
       `Non-aggregate SELECT expression(s) not part of GROUP BY: ${badSelects.map(show).join(', ')}\nEither add the column(s) to the GROUP BY or remove them from the SELECT.`,
     );
-  }
-  if (calls.length === 0) {
-    throw statementError('GROUP BY requires aggregate functions in either the SELECT or HAVING clause.');
   }
   if (query.groupBy === undefined) {
     const shown = calls.map((c) =>
@@ -490,6 +516,25 @@ function planAggregate(query: Query, ctx: PlanQueryContext, sinkName: string, ba
     }
   }
 
+  // ksqlDB types the whole projection as value columns first: a repeated name fails there.
+  {
+    const seen = new Set<string>();
+    const typer = compilerFor(env.schema, ctx);
+    for (const it of items) {
+      if (seen.has(it.name)) {
+        const type = containsAggregate(it.expr) ? undefined : typeOf(typer.compile(it.expr));
+        const aggType =
+          type ??
+          (it.expr.kind === 'Call' && isAggregateFunction(it.expr.name)
+            ? aggregateReturnType(it.expr, typer, ctx.config)
+            : undefined);
+        throw statementError(
+          `Duplicate value columns found in schema: \`${it.name}\`${aggType === undefined ? '' : ` ${formatType(aggType)}`}`,
+        );
+      }
+      seen.add(it.name);
+    }
+  }
   // Key columns: GROUP BY order, named after the matching select item.
   const inputCompiler = compilerFor(env.schema, ctx, 'GROUP BY');
   const keyCols: Column[] = groupBy.map((g, i) => {
@@ -506,7 +551,8 @@ function planAggregate(query: Query, ctx: PlanQueryContext, sinkName: string, ba
     }
     const m = matches[0] ?? starMatches[0];
     const u = groupUser[i] as Expr;
-    const name = m?.name ?? (u.kind === 'Column' ? env.columnAlias(u) : generator.forExpression(unqualify(u)));
+    const name =
+      m?.name ?? (u.kind === 'Column' ? env.columnAlias(u) : generator.forExpression(unqualify(u)));
     return { name, type };
   });
   const missing = groupBy
@@ -549,17 +595,19 @@ function planAggregate(query: Query, ctx: PlanQueryContext, sinkName: string, ba
     };
     return call;
   });
-  const aggTypes = aggregations.map((a) => {
-    const argType = a.argument === undefined ? undefined : groupCompiler.compile(a.argument).type;
-    const literals = a.literals.map((l) => groupCompiler.compile(l).evaluate([], { functions: { now: () => 0, uuid: () => '' }, onError: () => undefined }));
-    return resolveAggregate(a.name, argType, literals, ctx.config).returnType;
-  });
+  const aggTypes = calls.map((c) => aggregateReturnType(c, groupCompiler, ctx.config));
 
   // Columns still referenced after substitution are carried as non-aggregate columns.
   const nonAgg = [
-    ...new Set([...items.flatMap((it) => leftover(it.expr)), ...(having === undefined ? [] : leftover(having))]),
+    ...new Set([
+      ...items.flatMap((it) => leftover(it.expr)),
+      ...(having === undefined ? [] : leftover(having)),
+    ]),
   ];
-  const nonAggCols: Column[] = nonAgg.map((n) => ({ name: n, type: typeOf(groupCompiler.compile({ kind: 'Column', name: n })) }));
+  const nonAggCols: Column[] = nonAgg.map((n) => ({
+    name: n,
+    type: typeOf(groupCompiler.compile({ kind: 'Column', name: n })),
+  }));
   const aggSchema: LogicalSchema = {
     key: groupSchema.key,
     value: [...nonAggCols, ...aggTypes.map((t, i) => ({ name: `${AGG_PREFIX}${i}`, type: t }))],
@@ -580,9 +628,14 @@ function planAggregate(query: Query, ctx: PlanQueryContext, sinkName: string, ba
     step = { step: 'tableFilter', source: step, predicate: h, schema: aggSchema };
   }
   const keyNames = new Set(keyCols.map((k) => k.name));
-  const valueItems = items.filter((it) => !(keyNames.has(it.name) && groupBy.some((g) => sameExpression(g, it.expr))));
+  const valueItems = items.filter(
+    (it) => !(keyNames.has(it.name) && groupBy.some((g) => sameExpression(g, it.expr))),
+  );
   const valueSelects = valueItems.map((it) => ({ alias: it.name, expression: rewriteGroups(it.expr) }));
-  const valueCols = valueSelects.map((s) => ({ name: s.alias, type: typeOf(aggCompiler.compile(s.expression)) }));
+  const valueCols = valueSelects.map((s) => ({
+    name: s.alias,
+    type: typeOf(aggCompiler.compile(s.expression)),
+  }));
   ctx.checkProjection?.([...keyCols, ...valueCols]);
   if (valueCols.length === 0) throw statementError('The projection contains no value columns.');
   checkDuplicates(keyCols, valueCols);
@@ -591,11 +644,27 @@ function planAggregate(query: Query, ctx: PlanQueryContext, sinkName: string, ba
     from: env.from,
     sources: env.sources.map((s) => s.source),
     input: step,
-    keySelects: keyCols.map((k, i) => ({ alias: k.name, expression: { kind: 'Column', name: `${KEY_PREFIX}${i}` } })),
+    keySelects: keyCols.map((k, i) => ({
+      alias: k.name,
+      expression: { kind: 'Column', name: `${KEY_PREFIX}${i}` },
+    })),
     valueSelects,
     outputSchema: { key: keyCols, value: valueCols },
     copartitioned: env.copartitioned,
   };
+}
+
+const NO_EVAL = { functions: { now: () => 0, uuid: () => '' }, onError: () => undefined };
+
+function aggregateReturnType(
+  call: Extract<Expr, { kind: 'Call' }>,
+  compiler: ExpressionCompiler,
+  config: Readonly<Record<string, string>>,
+): SqlType {
+  const [first, ...rest] = call.args;
+  const argType = first === undefined ? undefined : compiler.compile(first).type;
+  const literals = rest.map((l) => compiler.compile(l).evaluate([], NO_EVAL));
+  return resolveAggregate(call.name, argType, literals, config).returnType;
 }
 
 function functionConfig(config: Readonly<Record<string, string>>): Record<string, string> {
@@ -684,11 +753,11 @@ function mapExpressionTopDown(e: Expr, fn: (x: Expr) => Expr | undefined): Expr 
     case 'Not':
     case 'IsNull':
     case 'Cast':
-      return { ...e, operand: m(e.operand) } as Expr;
+      return { ...e, operand: m(e.operand) };
     case 'Arithmetic':
     case 'Compare':
     case 'Logical':
-      return { ...e, left: m(e.left), right: m(e.right) } as Expr;
+      return { ...e, left: m(e.left), right: m(e.right) };
     case 'Between':
       return { ...e, value: m(e.value), low: m(e.low), high: m(e.high) };
     case 'In':
@@ -739,7 +808,12 @@ interface JoinInfo {
 
 type TreeNode =
   | { readonly kind: 'leaf'; readonly source: Aliased }
-  | { readonly kind: 'join'; readonly left: TreeNode; readonly right: TreeNode & { kind: 'leaf' }; readonly info: JoinInfo };
+  | {
+      readonly kind: 'join';
+      readonly left: TreeNode;
+      readonly right: TreeNode & { kind: 'leaf' };
+      readonly info: JoinInfo;
+    };
 
 function flip(info: JoinInfo): JoinInfo {
   return {
@@ -789,7 +863,12 @@ function viableKeyColumns(node: TreeNode): Expr[] {
   if (node.kind === 'leaf' || node.info.type === 'OUTER') return [];
   const equiv = equivalenceSet(node);
   const out: Expr[] = [];
-  for (const e of [...viableKeyColumns(node.left), node.info.leftExpr, ...viableKeyColumns(node.right), node.info.rightExpr]) {
+  for (const e of [
+    ...viableKeyColumns(node.left),
+    node.info.leftExpr,
+    ...viableKeyColumns(node.right),
+    node.info.rightExpr,
+  ]) {
     if (e.kind !== 'Column' || e.source === undefined) continue;
     if (out.some((x) => sameExpression(x, e))) continue;
     if (equiv.some((x) => sameExpression(x, e))) out.push(e);
@@ -809,7 +888,12 @@ function joinName(alias: string, column: string): string {
   return `${alias}_${column}`;
 }
 
-function planJoinQuery(query: Query, ctx: PlanQueryContext, sinkName: string, aggregated: boolean): PlannedQuery {
+function planJoinQuery(
+  query: Query,
+  ctx: PlanQueryContext,
+  sinkName: string,
+  aggregated: boolean,
+): PlannedQuery {
   const from = resolveSource(ctx, query.from.name, query.from.loc);
   const sources: Aliased[] = [{ alias: query.from.alias ?? from.name, source: from }];
   for (const j of query.joins) {
@@ -825,13 +909,10 @@ function planJoinQuery(query: Query, ctx: PlanQueryContext, sinkName: string, ag
     }
     sources.push({ alias: j.source.alias ?? source.name, source });
   }
-  for (const s of sources) {
-    if (s.source.formats.value.format === 'KAFKA') {
-      throw statementError(
-        `Source(s) ${s.alias} are using the 'KAFKA' value format. This format does not yet support JOIN.`,
-      );
-    }
-  }
+  checkValueFormatSupports(
+    sources.map((s) => s.source),
+    'JOIN',
+  );
   const byAlias = (a: string): Aliased | undefined => sources.find((s) => s.alias === a);
   const clashing = new Set<string>();
   {
@@ -843,13 +924,22 @@ function planJoinQuery(query: Query, ctx: PlanQueryContext, sinkName: string, ag
       }
     }
   }
-  const sanitize = (e: Expr, clause: string): Expr =>
-    mapExpression(e, (x) => {
+  const sanitize = (e: Expr, clause: string): Expr => {
+    for (const q of qualifiersIn(e)) {
+      if (byAlias(q) === undefined) {
+        throw statementError(
+          `Failed to prepare statement: '${q}' is not a valid stream/table name or alias.`,
+        );
+      }
+    }
+    return mapExpression(e, (x) => {
       if (x.kind !== 'Column') return x;
       if (x.source !== undefined) {
         const s = byAlias(x.source);
         if (s === undefined) {
-          throw statementError(`Failed to prepare statement: '${x.source}' is not a valid stream/table name or alias.`);
+          throw statementError(
+            `Failed to prepare statement: '${x.source}' is not a valid stream/table name or alias.`,
+          );
         }
         if (columnOf(s.source, x.name) === undefined) {
           throw statementError(`${at(x.loc)}${clause} column '${x.source}.${x.name}' cannot be resolved.`);
@@ -868,6 +958,7 @@ function planJoinQuery(query: Query, ctx: PlanQueryContext, sinkName: string, ag
       const owner = owners[0];
       return owner === undefined ? x : { ...x, source: owner.alias };
     });
+  };
   const rewrite = (e: Expr): Expr =>
     mapExpression(e, (x) =>
       x.kind === 'Column' && x.source !== undefined
@@ -890,8 +981,9 @@ function planJoinQuery(query: Query, ctx: PlanQueryContext, sinkName: string, ag
       if (on.kind === 'Compare') throw statementError('Only equality join criteria is supported.');
       throw statementError(`Unsupported join expression: ${formatExpression(on)}`);
     }
-    const leftExpr = sanitize(on.left, 'JOIN ON');
-    const rightExpr = sanitize(on.right, 'JOIN ON');
+    const sanitized = sanitize(on, 'JOIN ON') as Extract<Expr, { kind: 'Compare' }>;
+    const leftExpr = sanitized.left;
+    const rightExpr = sanitized.right;
     const comparison = formatExpression({ ...on, left: leftExpr, right: rightExpr });
     const onlySource = (e: Expr): string => {
       const used = [...new Set(qualifiersIn(e))];
@@ -926,7 +1018,9 @@ function planJoinQuery(query: Query, ctx: PlanQueryContext, sinkName: string, ag
     if (rs === (sources[0] as Aliased).alias) info = flip(info);
     if (root === undefined) root = { kind: 'leaf', source: info.left };
     if (contains(root, info.left.alias) && contains(root, info.right.alias)) {
-      throw statementError(`Cannot perform circular join - both ${info.right.alias} and ${formatExpression(info.leftExpr)} are already included in the current join tree.`);
+      throw statementError(
+        `Cannot perform circular join - both ${info.right.alias} and ${formatExpression(info.leftExpr)} are already included in the current join tree.`,
+      );
     } else if (contains(root, info.left.alias)) {
       root = { kind: 'join', left: root, right: { kind: 'leaf', source: info.right }, info };
     } else if (contains(root, info.right.alias)) {
@@ -947,7 +1041,9 @@ function planJoinQuery(query: Query, ctx: PlanQueryContext, sinkName: string, ag
         : sameExpression(sanitize(s.expr, 'SELECT'), e),
     );
   const allSchemas = sources.map((s) => s.source.schema);
-  const keyGenerator = new AliasGenerator(allSchemas.flatMap((s) => [...s.key, ...s.value].map((c) => c.name)));
+  const keyGenerator = new AliasGenerator(
+    allSchemas.flatMap((s) => [...s.key, ...s.value].map((c) => c.name)),
+  );
   const syntheticName = keyGenerator.syntheticJoinKey();
 
   const copartitioned: Copartitioned[] = [];
@@ -965,7 +1061,12 @@ function planJoinQuery(query: Query, ctx: PlanQueryContext, sinkName: string, ag
   };
 
   /** Prefixes every column with the alias; key copies and pseudo columns move into the value. */
-  const prejoin = (input: ExecutionStep, leaf: Aliased, keyName: string | undefined, table: boolean): ExecutionStep => {
+  const prejoin = (
+    input: ExecutionStep,
+    leaf: Aliased,
+    keyName: string | undefined,
+    table: boolean,
+  ): ExecutionStep => {
     const s = leaf.source.schema;
     const inSchema = input.schema;
     const value: SelectExpression[] = [
@@ -1007,7 +1108,11 @@ function planJoinQuery(query: Query, ctx: PlanQueryContext, sinkName: string, ag
     return nodeType(node.left) === 'TABLE' && nodeType(node.right) === 'TABLE' ? 'TABLE' : 'STREAM';
   };
 
-  const buildJoin = (node: TreeNode & { kind: 'join' }, prefix: string, isRoot: boolean): Built & { fk: boolean; keyName: string; synthetic: boolean } => {
+  const buildJoin = (
+    node: TreeNode & { kind: 'join' },
+    prefix: string,
+    isRoot: boolean,
+  ): Built & { fk: boolean; keyName: string; synthetic: boolean } => {
     const info = node.info;
     const written = info.flipped
       ? `${formatExpression(info.rightExpr)} = ${formatExpression(info.leftExpr)}`
@@ -1030,7 +1135,9 @@ function planJoinQuery(query: Query, ctx: PlanQueryContext, sinkName: string, ag
         );
       }
       if (!keyOfLeaf(rightLeaf, info.rightExpr)) {
-        throw statementError(`Invalid join condition: stream-table joins require to join on the table's primary key. Got ${written}.`);
+        throw statementError(
+          `Invalid join condition: stream-table joins require to join on the table's primary key. Got ${written}.`,
+        );
       }
     } else {
       if (!keyOfLeaf(rightLeaf, info.rightExpr)) {
@@ -1103,7 +1210,11 @@ function planJoinQuery(query: Query, ctx: PlanQueryContext, sinkName: string, ag
       }
       leftTypeForKey = left.keyType;
     }
-    if (leftTypeForKey !== undefined && rightKeyType !== undefined && !typesEqual(leftTypeForKey, rightKeyType)) {
+    if (
+      leftTypeForKey !== undefined &&
+      rightKeyType !== undefined &&
+      !typesEqual(leftTypeForKey, rightKeyType)
+    ) {
       const lt = formatType(leftTypeForKey);
       const rt = formatType(rightKeyType);
       throw statementError(
@@ -1252,6 +1363,15 @@ function planJoinQuery(query: Query, ctx: PlanQueryContext, sinkName: string, ag
     outputSchema: projection.schema,
     copartitioned,
   };
+}
+
+/** ksqlDB cannot repartition or materialize KAFKA-format values. */
+function checkValueFormatSupports(sources: readonly SourceDefinition[], what: 'JOIN' | 'GROUP BY'): void {
+  const kafka = sources.filter((s) => s.formats.value.format === 'KAFKA').map((s) => s.name);
+  if (kafka.length === 0) return;
+  throw statementError(
+    `Source(s) ${kafka.join(', ')} are using the 'KAFKA' value format. This format does not yet support ${what}.\nThe KAFKA format is primarily intended for use as a key format. It can be used as a value format, but can not be used in any operation that requires a repartition or changelog topic.`,
+  );
 }
 
 function col(name: string): Expr {

@@ -94,16 +94,6 @@ function checkTypes(f: FormatName, columns: readonly Column[]): string | undefin
   return undefined;
 }
 
-/**
- * Whether a key format can carry these key columns (count and types): when a query re-keys and the
- * key format is only inherited, ksqlDB switches to JSON where the inherited one cannot.
- */
-export function keyFormatFits(f: FormatName, columns: readonly Column[]): boolean {
-  if (f === 'NONE') return columns.length === 0;
-  if (columns.length > 1 && !supportsMultipleColumns(f)) return false;
-  return columns.every((c) => unsupportedType(f, c.type) === undefined);
-}
-
 export function validateKeyFormat(format: FormatInfo, columns: readonly Column[]): void {
   for (const c of columns) {
     if (containsMap(c.type)) {
