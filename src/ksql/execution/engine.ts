@@ -42,6 +42,8 @@ import { injectSchemas, registeredValueColumns } from './inference.ts';
 import { schemasFor } from './schemas.ts';
 import { InMemoryProcessingLog, type ProcessingLog } from './processing-log.ts';
 import { buildProcessor, type OutputRecord, type QueryProcessor } from './processor.ts';
+import { runPullQuery, type PullQueryResult } from './pull.ts';
+import { DEFAULT_MAX_STORE_ENTRIES, type ChangelogRecord } from './state.ts';
 import type { ProducerRecord, TopicIO, TopicRecord } from './topic-io.ts';
 
 export interface EngineOptions {
@@ -64,6 +66,12 @@ export interface EngineOptions {
 export interface EngineEvents {
   queryStarted?(query: RunningQuery): void;
   queryStopped?(queryId: string): void;
+  /**
+   * Every change of a query's state stores, as a changelog record (forward it to the query's
+   * compacted changelog topic, see `changelogTopicName`). Also available per query through
+   * `query.processor.onChange(listener)`.
+   */
+  stateChanged?(queryId: string, record: ChangelogRecord): void;
 }
 
 export interface RunningQuery {
@@ -158,6 +166,11 @@ export interface Engine {
   processRecord(record: TopicRecord): Promise<OutputRecord[]>;
   /** Writes a record to a topic (and, inline, through the queries reading it). */
   produce(topic: string, record: ProducerRecord): Promise<TopicRecord>;
+  /**
+   * Runs a pull query (`SELECT ... FROM table [WHERE ...] [LIMIT n];`, what /query-stream answers)
+   * against the rows the table's persistent query materialized.
+   */
+  pullQuery(sql: string, options?: ExecuteOptions): Promise<PullQueryResult>;
   close(): Promise<void>;
 }
 
@@ -185,6 +198,7 @@ export function createEngine(options: EngineOptions): Engine {
   const running = new Map<string, RunningQuery>();
   const applied: KsqlPlan[] = [];
   let queryCounter = 0;
+  let pullCounter = 0;
   const functionContext: FunctionContext = { now: clock, uuid: options.uuid ?? randomUUID };
 
   const topicPartitions = async (): Promise<Map<string, number>> =>
@@ -211,8 +225,22 @@ export function createEngine(options: EngineOptions): Engine {
     }
   };
 
+  const maxStoreEntries = Number(baseConfig['ksql.local.state.max.entries'] ?? DEFAULT_MAX_STORE_ENTRIES);
   const startQuery = (plan: QueryPlan, statementText: string): void => {
-    const processor = buildProcessor(plan, { registry, functions, functionContext, processingLog });
+    const processor = buildProcessor(plan, {
+      registry,
+      functions,
+      functionContext,
+      processingLog,
+      maxStoreEntries:
+        Number.isInteger(maxStoreEntries) && maxStoreEntries > 0
+          ? maxStoreEntries
+          : DEFAULT_MAX_STORE_ENTRIES,
+    });
+    const events = options.events;
+    if (events?.stateChanged !== undefined) {
+      processor.onChange((record) => events.stateChanged?.(plan.queryId, record));
+    }
     const query: RunningQuery = { plan, statementText, processor };
     running.set(plan.queryId, query);
     options.events?.queryStarted?.(query);
@@ -652,6 +680,33 @@ export function createEngine(options: EngineOptions): Engine {
       return outputs;
     },
     produce,
+    pullQuery: (sql, opts = {}) =>
+      serialized(async () => {
+        const variables = opts.variables ?? {};
+        const parsed = parseStatements(substituteVariables(sql, variables));
+        const first = parsed[0];
+        if (parsed.length !== 1 || first === undefined || first.statement.kind !== 'Select') {
+          throw statementError('A pull query must be exactly one SELECT statement.');
+        }
+        const query = first.statement.query;
+        const source = metastore.getSource(query.from.name);
+        if (source === undefined) {
+          const loc = query.from.loc;
+          throw statementError(
+            `${loc === undefined ? '' : `Line: ${loc.line}, Col: ${loc.column}: `}${query.from.name} does not exist.`,
+          );
+        }
+        const writer = [...running.values()].find(
+          (q) => q.plan.sink === source.name && isCreateAsQuery(q.plan.queryId),
+        );
+        return runPullQuery(query, {
+          source,
+          processor: writer?.processor,
+          functions,
+          functionContext,
+          queryId: `query_${clock()}_${pullCounter++}`,
+        });
+      }),
     close() {
       for (const id of [...running.keys()]) stopQuery(id);
       return Promise.resolve();

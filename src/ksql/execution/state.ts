@@ -26,6 +26,14 @@ export interface ChangelogRecord {
 
 export type ChangelogListener = (record: ChangelogRecord) => void;
 
+/**
+ * The compacted changelog topic ksqlDB would use for a store:
+ * `_confluent-ksql-<service id>query_<query id>-<store>-changelog` (service id `default_` by default).
+ */
+export function changelogTopicName(queryId: string, store: string, serviceId = 'default_'): string {
+  return `_confluent-ksql-${serviceId}query_${queryId}-${store}-changelog`;
+}
+
 /** The default bound on keys per store; `ksql.local.state.max.entries` overrides it. */
 export const DEFAULT_MAX_STORE_ENTRIES = 1_000_000;
 
