@@ -456,6 +456,17 @@ export function createEngine(options: EngineOptions): Engine {
       byName.set(name, v);
     }
     const key = target.schema.key.map((c) => byName.get(c.name) ?? null);
+    if (target.window !== undefined) throw unsupported('INSERT VALUES into windowed sources');
+    if (target.type === 'TABLE') {
+      const missing = target.schema.key
+        .filter((c) => (byName.get(c.name) ?? null) === null)
+        .map((c) => c.name);
+      if (missing.length > 0) {
+        throw statementError(
+          `Failed to insert values into '${target.name}'. Value for primary key column(s) ${missing.join(', ')} is required for tables`,
+        );
+      }
+    }
     const value = target.schema.value.map((c) => byName.get(c.name) ?? null);
     const keySerde = createSerde({
       format: target.formats.key,
@@ -484,7 +495,7 @@ export function createEngine(options: EngineOptions): Engine {
     return {
       type: 'currentStatus',
       statementText: text,
-      commandId: commandId('stream', target.name, 'insert'),
+      commandId: commandId(target.type === 'TABLE' ? 'table' : 'stream', target.name, 'insert'),
       status: 'SUCCESS',
       message: '',
     };
@@ -496,7 +507,7 @@ export function createEngine(options: EngineOptions): Engine {
     topic: s.topic,
     keyFormat: s.formats.key.format,
     valueFormat: s.formats.value.format,
-    isWindowed: false,
+    isWindowed: s.window !== undefined,
   });
 
   const describe = (name: string): SourceDescription => {

@@ -136,6 +136,84 @@ describe('tables', () => {
   });
 });
 
+describe('more joins', () => {
+  it('joins three sources, re-keying the stream for the second table', async () => {
+    const { engine, topics } = setup();
+    await engine.execute(`
+      CREATE STREAM orders (id STRING KEY, customer STRING, product STRING) WITH (kafka_topic='orders', value_format='JSON', partitions=1);
+      CREATE TABLE customers (id STRING PRIMARY KEY, name STRING) WITH (kafka_topic='customers', value_format='JSON', partitions=1);
+      CREATE TABLE products (id STRING PRIMARY KEY, title STRING) WITH (kafka_topic='products', value_format='JSON', partitions=1);
+      CREATE STREAM full_orders AS SELECT o.id AS order_id, p.id, name, title
+        FROM orders o JOIN customers c ON o.customer = c.id LEFT JOIN products p ON o.product = p.id;
+    `);
+    const [d] = await engine.execute('DESCRIBE full_orders;');
+    expect(d?.type === 'sourceDescription' && d.source.schema).toBe(
+      'P_ID STRING KEY, ORDER_ID STRING, NAME STRING, TITLE STRING',
+    );
+    await send(engine, 'customers', 'c1', { name: 'Ann' }, 1);
+    await send(engine, 'products', 'p1', { title: 'Pen' }, 2);
+    await send(engine, 'orders', 'o1', { customer: 'c1', product: 'p1' }, 3);
+    await send(engine, 'orders', 'o2', { customer: 'c1', product: 'p9' }, 4);
+    await send(engine, 'orders', 'o3', { customer: 'c9', product: 'p1' }, 5);
+    expect(read(topics, 'FULL_ORDERS')).toEqual([
+      ['p1', { ORDER_ID: 'o1', NAME: 'Ann', TITLE: 'Pen' }, 3],
+      ['p9', { ORDER_ID: 'o2', NAME: 'Ann', TITLE: null }, 4],
+    ]);
+  });
+
+  it('joins tables on a foreign key: updates on either side emit, deletes emit tombstones', async () => {
+    const { engine, topics } = setup();
+    await engine.execute(`
+      CREATE TABLE tickets (id STRING PRIMARY KEY, customer STRING, subject STRING) WITH (kafka_topic='tickets', value_format='JSON', partitions=1);
+      CREATE TABLE customers (id STRING PRIMARY KEY, name STRING) WITH (kafka_topic='customers', value_format='JSON', partitions=1);
+      CREATE TABLE ticket_view AS SELECT t.id, subject, name FROM tickets t JOIN customers c ON t.customer = c.id;
+    `);
+    await send(engine, 'tickets', 't1', { customer: 'c1', subject: 'help' }, 1);
+    await send(engine, 'customers', 'c1', { name: 'Ann' }, 2);
+    await send(engine, 'tickets', 't2', { customer: 'c1', subject: 'again' }, 3);
+    await send(engine, 'customers', 'c1', { name: 'Anna' }, 4);
+    await send(engine, 'customers', 'c1', null, 5);
+    expect(read(topics, 'TICKET_VIEW')).toEqual([
+      ['t1', { SUBJECT: 'help', NAME: 'Ann' }, 2],
+      ['t2', { SUBJECT: 'again', NAME: 'Ann' }, 3],
+      ['t1', { SUBJECT: 'help', NAME: 'Anna' }, 4],
+      ['t2', { SUBJECT: 'again', NAME: 'Anna' }, 4],
+      ['t1', null, 5],
+      ['t2', null, 5],
+    ]);
+  });
+
+  it('accepts INSERT VALUES into a table only with its primary key', async () => {
+    const { engine, topics } = setup();
+    await engine.execute(
+      "CREATE TABLE t (id STRING PRIMARY KEY, v INT) WITH (kafka_topic='t', value_format='JSON', partitions=1);",
+    );
+    await expect(engine.execute('INSERT INTO t (v) VALUES (1);')).rejects.toThrow(
+      "Failed to insert values into 'T'. Value for primary key column(s) ID is required for tables",
+    );
+    await engine.execute("INSERT INTO t (id, v) VALUES ('a', 1);");
+    expect(read(topics, 't')).toEqual([['a', { V: 1 }, 42]]);
+  });
+
+  it('declares windowed sources but does not query them yet', async () => {
+    const { engine } = setup();
+    await engine.execute(
+      "CREATE STREAM w (k STRING KEY, v INT) WITH (kafka_topic='w', value_format='JSON', partitions=1, window_type='SESSION');",
+    );
+    const [d] = await engine.execute('DESCRIBE w;');
+    expect(d?.type === 'sourceDescription' && d.source.isWindowed).toBe(true);
+    const error = (await engine
+      .execute('CREATE STREAM o AS SELECT * FROM w;')
+      .catch((e: unknown) => e)) as KsqlError;
+    expect(error.kind).toBe('unsupported');
+    await expect(
+      engine.execute(
+        "CREATE STREAM w2 (v INT) WITH (kafka_topic='w2', value_format='JSON', partitions=1, window_type='SESSION');",
+      ),
+    ).rejects.toThrow('Windowed sources require a key column.');
+  });
+});
+
 describe('state restore', () => {
   const statements = `
     CREATE STREAM msgs (contact STRING KEY, body STRING, channel STRING) WITH (kafka_topic='msgs', value_format='JSON', partitions=1);

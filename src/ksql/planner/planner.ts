@@ -142,7 +142,16 @@ export function planCreateSource(
       existingSourceError(stmt.sourceType, stmt.name, existing);
   }
   const w = parseWithProperties(stmt.properties);
-  if (w.windowType !== undefined) throw unsupported('windowed sources (WINDOW_TYPE)');
+  let window: SourceDefinition['window'];
+  if (w.windowType !== undefined) {
+    const type = w.windowType.toUpperCase();
+    if (type !== 'SESSION' && type !== 'HOPPING' && type !== 'TUMBLING') {
+      throw statementError(
+        `Invalid value ${w.windowType} for property WINDOW_TYPE: String must be one of: SESSION, HOPPING, TUMBLING`,
+      );
+    }
+    window = { type, ...(w.windowSize === undefined ? {} : { size: w.windowSize }) };
+  }
   const elements: readonly TableElement[] = stmt.elements;
   if (elements.some((e) => e.constraint === 'HEADERS' || typeof e.constraint === 'object')) {
     throw unsupported('HEADER/HEADERS columns');
@@ -154,6 +163,8 @@ export function planCreateSource(
     .filter((e) => e.constraint === undefined)
     .map((e) => ({ name: e.name, type: e.type }));
   checkColumnNames([...key, ...value]);
+  if (window !== undefined && key.length === 0)
+    throw statementError('Windowed sources require a key column.');
   if (stmt.sourceType === 'TABLE' && key.length === 0) {
     throw statementError('Tables require a PRIMARY KEY. Please define the PRIMARY KEY.');
   }
@@ -207,6 +218,7 @@ export function planCreateSource(
     topic: w.kafkaTopic,
     formats: { key: keyInfo, value: valueInfo },
     ...(timestamp === undefined ? {} : { timestamp }),
+    ...(window === undefined ? {} : { window }),
     isSource: stmt.isSource,
     sql: text,
   };
@@ -264,6 +276,11 @@ function queryContext(ctx: PlannerContext, extra: Partial<PlanQueryContext> = {}
   return { ...ctx, ...extra };
 }
 
+/** Windowed sources can be declared (and their statements validated) but not yet queried. */
+function checkNotWindowed(planned: PlannedQuery): void {
+  if (planned.sources.some((s) => s.window !== undefined)) throw unsupported('queries over windowed sources');
+}
+
 function checkCopartitioning(planned: PlannedQuery, ctx: PlannerContext): void {
   for (const c of planned.copartitioned) {
     const l = ctx.topicPartitions.get(c.left.topic);
@@ -303,6 +320,7 @@ export function planCreateAsSelect(
     }),
     stmt.name,
   );
+  checkNotWindowed(planned);
   if (planned.resultType !== stmt.sourceType) {
     const produced = planned.resultType;
     throw statementError(
@@ -427,6 +445,7 @@ export function planInsertInto(
       `Invalid result type. Your SELECT query produces a TABLE. Please use CREATE TABLE AS SELECT statement instead.`,
     );
   }
+  checkNotWindowed(planned);
   checkCopartitioning(planned, ctx);
   const result = planned.outputSchema;
   const sinkSchema = target.schema;

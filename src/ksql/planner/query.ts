@@ -1177,12 +1177,6 @@ function planJoinQuery(
         leftTypeForKey = fk
           ? typeOf(compilerFor(leaf.source.schema, ctx, 'JOIN ON').compile(unqualify(info.leftExpr)))
           : leaf.source.schema.key[0]?.type;
-        if (!fk) {
-          copartitioned.push({
-            left: { name: leaf.alias, topic: leaf.source.topic },
-            right: { name: rightLeaf.alias, topic: rightLeaf.source.topic },
-          });
-        }
       } else {
         if (isTable) {
           throw statementError(
@@ -1222,6 +1216,16 @@ function planJoinQuery(
           ? `Invalid join condition: types don't match. Got ${formatExpression(info.rightExpr)}{${rt}} = ${formatExpression(info.leftExpr)}{${lt}}.`
           : `Invalid join condition: types don't match. Got ${formatExpression(info.leftExpr)}{${lt}} = ${formatExpression(info.rightExpr)}{${rt}}.`,
       );
+    }
+    if (!fk) {
+      // ksqlDB compares partition counts even when a side is re-partitioned (its repartition topic
+      // gets its source's count); a join's count is its right side's.
+      const partitionTopic = (n: TreeNode): string =>
+        n.kind === 'leaf' ? n.source.source.topic : n.right.source.source.topic;
+      copartitioned.push({
+        left: { name: leaves(node.left)[0]?.alias ?? '', topic: partitionTopic(node.left) },
+        right: { name: rightLeaf.alias, topic: rightLeaf.source.topic },
+      });
     }
     const rightSrc = sourceStep(rightLeaf.source, rightLeaf.alias);
     const right = prejoin(rightSrc, rightLeaf, fk ? undefined : `${rightLeaf.alias}$KEY`, true);

@@ -237,6 +237,8 @@ export interface SourceDefinition {
   readonly topic: string;
   readonly formats: Formats;
   readonly timestamp?: TimestampColumn;
+  /** A windowed source (WINDOW_TYPE): declared and described, not yet queryable. */
+  readonly window?: { readonly type: string; readonly size?: string };
   /** CREATE SOURCE STREAM/TABLE: read-only. */
   readonly isSource: boolean;
   /** The statement that created it (for DESCRIBE). */
