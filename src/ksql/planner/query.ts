@@ -924,7 +924,7 @@ function planJoinQuery(
       }
     }
   }
-  const sanitize = (e: Expr, clause: string): Expr => {
+  const sanitize = (e: Expr, clause: string, checkExists = true): Expr => {
     for (const q of qualifiersIn(e)) {
       if (byAlias(q) === undefined) {
         throw statementError(
@@ -941,7 +941,7 @@ function planJoinQuery(
             `Failed to prepare statement: '${x.source}' is not a valid stream/table name or alias.`,
           );
         }
-        if (columnOf(s.source, x.name) === undefined) {
+        if (checkExists && columnOf(s.source, x.name) === undefined) {
           throw statementError(`${at(x.loc)}${clause} column '${x.source}.${x.name}' cannot be resolved.`);
         }
         return x;
@@ -965,6 +965,18 @@ function planJoinQuery(
         ? { kind: 'Column', name: joinName(x.source, x.name), ...(x.loc === undefined ? {} : { loc: x.loc }) }
         : x,
     );
+
+  // Like ksqlDB's AST sanitizer, which runs first: qualifiers and ambiguous columns everywhere.
+  const clauses: [Expr | undefined, string][] = [
+    ...query.select.map((s): [Expr | undefined, string] => [
+      s.kind === 'Expr' ? s.expr : undefined,
+      'SELECT',
+    ]),
+    [query.where, 'WHERE'],
+    ...(query.groupBy ?? []).map((g): [Expr, string] => [g, 'GROUP BY']),
+    [query.having, 'HAVING'],
+  ];
+  for (const [e, clause] of clauses) if (e !== undefined) sanitize(e, clause, false);
 
   // Join criteria and the (left-deep) join tree.
   let root: TreeNode | undefined;
