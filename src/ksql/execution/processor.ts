@@ -40,6 +40,7 @@ import type { RowSerde } from '../serde/serde.ts';
 import type { ProcessingLog } from './processing-log.ts';
 import {
   DEFAULT_MAX_STORE_ENTRIES,
+  decodeState,
   encodeState,
   KeyValueStore,
   type ChangelogListener,
@@ -50,8 +51,8 @@ import type { ProducerRecord, RecordHeader, TopicRecord } from './topic-io.ts';
 
 /**
  * A record on its way through a query's operators. `value` null is a tombstone (tables) or a null
- * value (streams). `old` is the previous row of a table change: undefined on streams, null when the
- * key had no row (or when the operator upstream does not know it).
+ * value (streams). `old` is the previous row of a table change: null when the key had no row,
+ * undefined on streams and where nothing upstream remembers rows (a source table without a store).
  */
 export interface Row {
   /** Null when the record had a null key (ksqlDB passes such keys through as null on streams). */
@@ -793,11 +794,10 @@ export function buildProcessor(plan: QueryPlan, ctx: ProcessorContext): QueryPro
       const before = hook === undefined ? undefined : s.getEncoded(key)?.value;
       s.restore(key, value);
       if (hook !== undefined) {
-        const after = s.getEncoded(key);
         hook(
-          after?.key ?? [],
+          decodeState(key.toString('utf8')) as readonly unknown[],
           before as readonly unknown[] | undefined,
-          after?.value as readonly unknown[] | undefined,
+          s.getEncoded(key)?.value as readonly unknown[] | undefined,
         );
       }
     },

@@ -222,12 +222,16 @@ describe('state restore', () => {
     CREATE TABLE per_contact AS SELECT contact, COUNT(*) AS n, LATEST_BY_OFFSET(body) AS last_body, COLLECT_LIST(channel) AS channels FROM msgs GROUP BY contact;
     CREATE TABLE per_tier AS SELECT tier, COUNT(*) AS n, SUM(tier) AS total FROM contacts GROUP BY tier;
     CREATE TABLE contact_stats AS SELECT c.contact, name, n FROM contacts c JOIN per_contact p ON c.contact = p.contact;
+    CREATE TABLE tickets (id STRING PRIMARY KEY, contact STRING, subject STRING) WITH (kafka_topic='tickets', value_format='JSON', partitions=1);
+    CREATE TABLE ticket_view AS SELECT t.id, subject, name FROM tickets t LEFT JOIN contacts c ON t.contact = c.contact;
   `;
   const records: [string, string | null, unknown][] = [
     ['contacts', 'a', { name: 'Ann', tier: 1 }],
     ['msgs', 'a', { body: 'one', channel: 'email' }],
     ['contacts', 'b', { name: 'Bob', tier: 1 }],
     ['msgs', 'b', { body: 'two', channel: 'web' }],
+    ['tickets', 't1', { contact: 'a', subject: 'help' }],
+    ['tickets', 't2', { contact: 'b', subject: 'more' }],
     ['msgs', 'a', { body: 'three', channel: 'whatsapp' }],
     // ---- the restart happens here ----
     ['contacts', 'a', { name: 'Ann', tier: 2 }],
@@ -236,13 +240,14 @@ describe('state restore', () => {
     ['msgs', 'b', { body: 'five', channel: 'web' }],
     ['msgs', 'c', { body: 'six', channel: 'web' }],
   ];
-  const sinks = ['ENRICHED', 'PER_CONTACT', 'PER_TIER', 'CONTACT_STATS'];
+  const RESTART = 7;
+  const sinks = ['ENRICHED', 'PER_CONTACT', 'PER_TIER', 'CONTACT_STATS', 'TICKET_VIEW'];
 
   it('a fresh engine built from the stored plans and restored from the changelog continues exactly', async () => {
     const changelog: { queryId: string; record: ChangelogRecord }[] = [];
     const first = setup({ stateChanged: (queryId, record) => changelog.push({ queryId, record }) });
     await first.engine.execute(statements);
-    for (const [i, [topic, key, value]] of records.slice(0, 5).entries())
+    for (const [i, [topic, key, value]] of records.slice(0, RESTART).entries())
       await send(first.engine, topic, key, value, i);
     const stored = JSON.stringify(first.engine.executedPlans());
     expect(changelog.length).toBeGreaterThan(0);
@@ -267,16 +272,19 @@ describe('state restore', () => {
       'CTAS_CONTACT_STATS_3/KafkaTopic_Left-Reduce',
       'CTAS_CONTACT_STATS_3/KafkaTopic_Right-Reduce',
       'CTAS_CONTACT_STATS_3/Project-Materialize',
+      'CTAS_TICKET_VIEW_4/KafkaTopic_Left-Reduce',
+      'CTAS_TICKET_VIEW_4/KafkaTopic_Right-Reduce',
+      'CTAS_TICKET_VIEW_4/Project-Materialize',
     ]);
-    for (const [i, [topic, key, value]] of records.slice(5).entries())
-      await send(second.engine, topic, key, value, i + 5);
+    for (const [i, [topic, key, value]] of records.slice(RESTART).entries())
+      await send(second.engine, topic, key, value, i + RESTART);
 
     // The same records without a restart.
     const uninterrupted = setup();
     await uninterrupted.engine.execute(statements);
     const before = new Map(sinks.map((s) => [s, 0]));
     for (const [i, [topic, key, value]] of records.entries()) {
-      if (i === 5) for (const s of sinks) before.set(s, uninterrupted.topics.records(s).length);
+      if (i === RESTART) for (const s of sinks) before.set(s, uninterrupted.topics.records(s).length);
       await send(uninterrupted.engine, topic, key, value, i);
     }
     for (const s of sinks) {
@@ -284,11 +292,16 @@ describe('state restore', () => {
       expect(expected.length).toBeGreaterThan(0);
       expect(read(second.topics, s)).toEqual(expected);
     }
+    // The foreign-key join's subscriptions came back with its left store: contact updates reach tickets.
+    expect(read(second.topics, 'TICKET_VIEW')).toEqual([
+      ['t1', { SUBJECT: 'help', NAME: 'Ann' }, 7],
+      ['t2', { SUBJECT: 'more', NAME: null }, 9],
+    ]);
     // Without the restore, the aggregation would have started from scratch.
     expect(read(second.topics, 'PER_CONTACT')[0]).toEqual([
       'a',
       { N: 3, LAST_BODY: 'four', CHANNELS: ['email', 'whatsapp', 'email'] },
-      6,
+      8,
     ]);
   });
 });
