@@ -1,7 +1,8 @@
 /**
- * Analysis of a persistent stream query (SELECT ... FROM stream [WHERE] [PARTITION BY]): resolves
- * names, types every expression, names the output columns the way ksqlDB does (alias, column name,
- * struct field name, KSQL_COL_n) and works out which projected columns form the key.
+ * Analysis of a single-source persistent query without aggregation (SELECT ... FROM stream or table
+ * [WHERE] [PARTITION BY]): resolves names, types every expression, names the output columns the way
+ * ksqlDB does (alias, column name, struct field name, KSQL_COL_n) and works out which projected
+ * columns form the key. Joins and aggregations are planned by planner/query.ts.
  */
 import { statementError, unsupported } from '../errors.ts';
 import type { FunctionRegistry } from '../functions/registry.ts';
@@ -85,10 +86,11 @@ function isStar(item: SelectItem): item is Extract<SelectItem, { kind: 'Star' }>
   return item.kind === 'Star';
 }
 
-export function checkUnsupportedQuery(query: Query): void {
-  if (query.joins.length > 0) throw unsupported('JOIN (part 2 of the local engine)');
+function checkUnsupportedQuery(query: Query): void {
+  if (query.joins.length > 0 || query.groupBy !== undefined) {
+    throw new Error('analyzeQuery handles single-source queries: plan joins and aggregations with planQuery');
+  }
   if (query.window !== undefined) throw unsupported('windowed aggregation (WINDOW)');
-  if (query.groupBy !== undefined) throw unsupported('GROUP BY aggregation (part 2 of the local engine)');
   if (query.emit === 'FINAL') throw unsupported('EMIT FINAL');
 }
 

@@ -409,7 +409,7 @@ async function checkPostTopics(
   for (const pt of post.topics.topics) {
     if (!isJsonObject(pt) || typeof pt.name !== 'string') continue;
     const name = pt.name;
-    if (name.startsWith('_confluent-ksql-')) continue; // internal topics of part-2 operators
+    if (name.startsWith('_confluent-ksql-')) continue; // internal topics: re-partitions are in memory here
     for (const side of ['key', 'value'] as const) {
       const expected = side === 'key' ? pt.keySchema : pt.valueSchema;
       if (expected === undefined || expected === null || typeof expected === 'string') continue;
