@@ -45,6 +45,14 @@ console.log(
 console.log(
   `negative non-windowed: ${negatives.failingAsExpected}/${negatives.total} fail as expected (${negatives.messageMatches} with the expected message)`,
 );
+const unsupportedReasons = new Map<string, number>();
+for (const r of report.results) {
+  if (r.status === 'unsupported')
+    unsupportedReasons.set(r.reason, (unsupportedReasons.get(r.reason) ?? 0) + 1);
+}
+for (const [reason, count] of [...unsupportedReasons].sort((a, b) => b[1] - a[1])) {
+  console.log(`unsupported: ${pad(count, 4)} ${reason}`);
+}
 if (verbose) {
   for (const r of report.results) {
     if (r.status === 'failed') console.log(`FAILED ${r.file} | ${r.name}: ${r.reason}`);

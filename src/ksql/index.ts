@@ -26,10 +26,19 @@ export {
 } from './execution/topic-io.ts';
 export {
   buildProcessor,
+  type MaterializedRow,
   type OutputRecord,
   type ProcessorContext,
   type QueryProcessor,
 } from './execution/processor.ts';
+export {
+  changelogTopicName,
+  DEFAULT_MAX_STORE_ENTRIES,
+  type ChangelogListener,
+  type ChangelogRecord,
+  type StateStoreInfo,
+} from './execution/state.ts';
+export { restJson, type PullQueryHeader, type PullQueryResult } from './execution/pull.ts';
 export {
   InMemoryProcessingLog,
   type ProcessingLog,
@@ -47,6 +56,7 @@ export {
 } from './serde/registry.ts';
 export {
   PLAN_VERSION,
+  type PlanVersion,
   type DdlCommand,
   type ExecutionStep,
   type KsqlPlan,

@@ -1,7 +1,8 @@
 /**
- * Analysis of a persistent stream query (SELECT ... FROM stream [WHERE] [PARTITION BY]): resolves
- * names, types every expression, names the output columns the way ksqlDB does (alias, column name,
- * struct field name, KSQL_COL_n) and works out which projected columns form the key.
+ * Analysis of a single-source persistent query without aggregation (SELECT ... FROM stream or table
+ * [WHERE] [PARTITION BY]): resolves names, types every expression, names the output columns the way
+ * ksqlDB does (alias, column name, struct field name, KSQL_COL_n) and works out which projected
+ * columns form the key. Joins and aggregations are planned by planner/query.ts.
  */
 import { statementError, unsupported } from '../errors.ts';
 import type { FunctionRegistry } from '../functions/registry.ts';
@@ -39,7 +40,7 @@ export interface QueryContext {
 }
 
 /** ksqlDB's ColumnAliasGenerator: KSQL_COL_n and struct-field names, unique against the source. */
-class AliasGenerator {
+export class AliasGenerator {
   private readonly used = new Map<string, Set<number>>();
   private readonly next = new Map<string, number>();
 
@@ -68,6 +69,11 @@ class AliasGenerator {
     if (e.kind === 'Deref') return this.nextFor(splitNumbered(e.field).base, true);
     return this.ksqlCol();
   }
+
+  /** The synthetic join key: ROWKEY, or ROWKEY_<n> when a source already has such a column. */
+  syntheticJoinKey(): string {
+    return this.nextFor('ROWKEY', true);
+  }
 }
 
 function splitNumbered(name: string): { base: string; num: number } {
@@ -80,10 +86,11 @@ function isStar(item: SelectItem): item is Extract<SelectItem, { kind: 'Star' }>
   return item.kind === 'Star';
 }
 
-export function checkUnsupportedQuery(query: Query): void {
-  if (query.joins.length > 0) throw unsupported('JOIN (part 2 of the local engine)');
+function checkUnsupportedQuery(query: Query): void {
+  if (query.joins.length > 0 || query.groupBy !== undefined) {
+    throw new Error('analyzeQuery handles single-source queries: plan joins and aggregations with planQuery');
+  }
   if (query.window !== undefined) throw unsupported('windowed aggregation (WINDOW)');
-  if (query.groupBy !== undefined) throw unsupported('GROUP BY aggregation (part 2 of the local engine)');
   if (query.emit === 'FINAL') throw unsupported('EMIT FINAL');
 }
 
@@ -96,7 +103,11 @@ export function analyzeQuery(query: Query, ctx: QueryContext, sinkName: string):
       `${loc === undefined ? '' : `Line: ${loc.line}, Col: ${loc.column}: `}${query.from.name} does not exist.`,
     );
   }
-  if (source.type === 'TABLE') throw unsupported('queries over tables (part 2 of the local engine)');
+  if (source.type === 'TABLE' && query.partitionBy !== undefined) {
+    throw statementError(
+      'Can not repartition a TABLE. Use the primary key, or aggregate with GROUP BY to re-key a table.',
+    );
+  }
   if (query.having !== undefined) throw statementError('HAVING requires GROUP BY');
   if (query.limit !== undefined) throw statementError('LIMIT is not supported for persistent queries.');
   const alias = query.from.alias ?? source.name;
@@ -320,6 +331,6 @@ export function analyzeQuery(query: Query, ctx: QueryContext, sinkName: string):
   };
 }
 
-function allNames(schema: LogicalSchema): string[] {
+export function allNames(schema: LogicalSchema): string[] {
   return [...schema.key, ...schema.value, ...PSEUDO_COLUMNS].map((c) => c.name);
 }

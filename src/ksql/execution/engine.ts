@@ -32,7 +32,7 @@ import {
   planInsertInto,
   type PlannerContext,
 } from '../planner/planner.ts';
-import type { KsqlPlan, QueryPlan, SourceDefinition } from '../planner/steps.ts';
+import { PLAN_VERSION, type KsqlPlan, type QueryPlan, type SourceDefinition } from '../planner/steps.ts';
 import { schemaText, type Column } from '../schema/logical.ts';
 import { formatType, type SqlType } from '../schema/types.ts';
 import { isKeyUnwrapped, isValueUnwrapped, parseFormatName } from '../serde/formats.ts';
@@ -42,6 +42,8 @@ import { injectSchemas, registeredValueColumns } from './inference.ts';
 import { schemasFor } from './schemas.ts';
 import { InMemoryProcessingLog, type ProcessingLog } from './processing-log.ts';
 import { buildProcessor, type OutputRecord, type QueryProcessor } from './processor.ts';
+import { runPullQuery, type PullQueryResult } from './pull.ts';
+import { DEFAULT_MAX_STORE_ENTRIES, type ChangelogRecord } from './state.ts';
 import type { ProducerRecord, TopicIO, TopicRecord } from './topic-io.ts';
 
 export interface EngineOptions {
@@ -64,6 +66,12 @@ export interface EngineOptions {
 export interface EngineEvents {
   queryStarted?(query: RunningQuery): void;
   queryStopped?(queryId: string): void;
+  /**
+   * Every change of a query's state stores, as a changelog record (forward it to the query's
+   * compacted changelog topic, see `changelogTopicName`). Also available per query through
+   * `query.processor.onChange(listener)`.
+   */
+  stateChanged?(queryId: string, record: ChangelogRecord): void;
 }
 
 export interface RunningQuery {
@@ -158,11 +166,21 @@ export interface Engine {
   processRecord(record: TopicRecord): Promise<OutputRecord[]>;
   /** Writes a record to a topic (and, inline, through the queries reading it). */
   produce(topic: string, record: ProducerRecord): Promise<TopicRecord>;
+  /**
+   * Runs a pull query (`SELECT ... FROM table [WHERE ...] [LIMIT n];`, what /query-stream answers)
+   * against the rows the table's persistent query materialized.
+   */
+  pullQuery(sql: string, options?: ExecuteOptions): Promise<PullQueryResult>;
   close(): Promise<void>;
 }
 
 function substituteVariables(text: string, variables: Readonly<Record<string, string>>): string {
   return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_@]*)\}/g, (m, name: string) => variables[name] ?? m);
+}
+
+/** The query a CREATE ... AS SELECT started (it dies with its sink), as opposed to INSERT INTO. */
+function isCreateAsQuery(queryId: string): boolean {
+  return queryId.startsWith('CSAS_') || queryId.startsWith('CTAS_');
 }
 
 function commandId(kind: string, name: string, action: string): string {
@@ -180,6 +198,7 @@ export function createEngine(options: EngineOptions): Engine {
   const running = new Map<string, RunningQuery>();
   const applied: KsqlPlan[] = [];
   let queryCounter = 0;
+  let pullCounter = 0;
   const functionContext: FunctionContext = { now: clock, uuid: options.uuid ?? randomUUID };
 
   const topicPartitions = async (): Promise<Map<string, number>> =>
@@ -206,8 +225,22 @@ export function createEngine(options: EngineOptions): Engine {
     }
   };
 
+  const maxStoreEntries = Number(baseConfig['ksql.local.state.max.entries'] ?? DEFAULT_MAX_STORE_ENTRIES);
   const startQuery = (plan: QueryPlan, statementText: string): void => {
-    const processor = buildProcessor(plan, { registry, functions, functionContext, processingLog });
+    const processor = buildProcessor(plan, {
+      registry,
+      functions,
+      functionContext,
+      processingLog,
+      maxStoreEntries:
+        Number.isInteger(maxStoreEntries) && maxStoreEntries > 0
+          ? maxStoreEntries
+          : DEFAULT_MAX_STORE_ENTRIES,
+    });
+    const events = options.events;
+    if (events?.stateChanged !== undefined) {
+      processor.onChange((record) => events.stateChanged?.(plan.queryId, record));
+    }
     const query: RunningQuery = { plan, statementText, processor };
     running.set(plan.queryId, query);
     options.events?.queryStarted?.(query);
@@ -228,6 +261,12 @@ export function createEngine(options: EngineOptions): Engine {
   };
 
   const executePlan = async (plan: KsqlPlan): Promise<StatementResult> => {
+    if ((plan.version as number) < 1 || (plan.version as number) > PLAN_VERSION) {
+      throw new KsqlError(
+        'statement',
+        `Unsupported plan version ${String(plan.version)}: this engine runs plans up to version ${PLAN_VERSION}`,
+      );
+    }
     const ddl = plan.ddl;
     let message = '';
     let id = '';
@@ -240,7 +279,7 @@ export function createEngine(options: EngineOptions): Engine {
         if (existed && plan.query !== undefined) {
           // CREATE OR REPLACE of a query's sink: the old query stops.
           for (const [qid, q] of [...running]) {
-            if (q.plan.sink === s.name && qid.startsWith('CSAS_')) stopQuery(qid);
+            if (q.plan.sink === s.name && isCreateAsQuery(qid)) stopQuery(qid);
           }
         }
         metastore.put(s);
@@ -254,13 +293,13 @@ export function createEngine(options: EngineOptions): Engine {
             (q) => q.plan.sources.includes(s.name) && q.plan.sink !== s.name,
           );
           const writers = [...running.values()].filter((q) => q.plan.sink === s.name);
-          if (readers.length > 0 || writers.some((q) => !q.plan.queryId.startsWith('CSAS_'))) {
+          if (readers.length > 0 || writers.some((q) => !isCreateAsQuery(q.plan.queryId))) {
             const lines = [`Cannot drop ${s.name}.`];
             if (readers.length > 0)
               lines.push(
                 `The following queries read from this source: [${readers.map((q) => q.plan.queryId).join(', ')}].`,
               );
-            const inserts = writers.filter((q) => !q.plan.queryId.startsWith('CSAS_'));
+            const inserts = writers.filter((q) => !isCreateAsQuery(q.plan.queryId));
             if (inserts.length > 0)
               lines.push(
                 `The following queries write into this source: [${inserts.map((q) => q.plan.queryId).join(', ')}].`,
@@ -417,6 +456,17 @@ export function createEngine(options: EngineOptions): Engine {
       byName.set(name, v);
     }
     const key = target.schema.key.map((c) => byName.get(c.name) ?? null);
+    if (target.window !== undefined) throw unsupported('INSERT VALUES into windowed sources');
+    if (target.type === 'TABLE') {
+      const missing = target.schema.key
+        .filter((c) => (byName.get(c.name) ?? null) === null)
+        .map((c) => c.name);
+      if (missing.length > 0) {
+        throw statementError(
+          `Failed to insert values into '${target.name}'. Value for primary key column(s) ${missing.join(', ')} is required for tables`,
+        );
+      }
+    }
     const value = target.schema.value.map((c) => byName.get(c.name) ?? null);
     const keySerde = createSerde({
       format: target.formats.key,
@@ -445,7 +495,7 @@ export function createEngine(options: EngineOptions): Engine {
     return {
       type: 'currentStatus',
       statementText: text,
-      commandId: commandId('stream', target.name, 'insert'),
+      commandId: commandId(target.type === 'TABLE' ? 'table' : 'stream', target.name, 'insert'),
       status: 'SUCCESS',
       message: '',
     };
@@ -457,7 +507,7 @@ export function createEngine(options: EngineOptions): Engine {
     topic: s.topic,
     keyFormat: s.formats.key.format,
     valueFormat: s.formats.value.format,
-    isWindowed: false,
+    isWindowed: s.window !== undefined,
   });
 
   const describe = (name: string): SourceDescription => {
@@ -641,6 +691,33 @@ export function createEngine(options: EngineOptions): Engine {
       return outputs;
     },
     produce,
+    pullQuery: (sql, opts = {}) =>
+      serialized(async () => {
+        const variables = opts.variables ?? {};
+        const parsed = parseStatements(substituteVariables(sql, variables));
+        const first = parsed[0];
+        if (parsed.length !== 1 || first === undefined || first.statement.kind !== 'Select') {
+          throw statementError('A pull query must be exactly one SELECT statement.');
+        }
+        const query = first.statement.query;
+        const source = metastore.getSource(query.from.name);
+        if (source === undefined) {
+          const loc = query.from.loc;
+          throw statementError(
+            `${loc === undefined ? '' : `Line: ${loc.line}, Col: ${loc.column}: `}${query.from.name} does not exist.`,
+          );
+        }
+        const writer = [...running.values()].find(
+          (q) => q.plan.sink === source.name && isCreateAsQuery(q.plan.queryId),
+        );
+        return runPullQuery(query, {
+          source,
+          processor: writer?.processor,
+          functions,
+          functionContext,
+          queryId: `query_${clock()}_${pullCounter++}`,
+        });
+      }),
     close() {
       for (const id of [...running.keys()]) stopQuery(id);
       return Promise.resolve();

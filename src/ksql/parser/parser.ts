@@ -1138,7 +1138,8 @@ export function parseType(text: string): SqlType {
 
 /** Parses a column list such as `ID BIGINT KEY, NAME STRING` (QTT `post.sources[].schema`). */
 export function parseTableElements(text: string): TableElement[] {
-  return parseStatements(`CREATE STREAM X (${text});`).flatMap((s) =>
+  const kind = /PRIMARY\s+KEY/i.test(text) ? 'TABLE' : 'STREAM';
+  return parseStatements(`CREATE ${kind} X (${text});`).flatMap((s) =>
     s.statement.kind === 'CreateSource' ? [...s.statement.elements] : [],
   );
 }

@@ -11,7 +11,6 @@ import {
   type EngineSettings,
   type WithProperties,
 } from '../analyzer/properties.ts';
-import { analyzeQuery, type QueryAnalysis } from '../analyzer/query.ts';
 import { statementError, unsupported } from '../errors.ts';
 import type { FunctionRegistry } from '../functions/registry.ts';
 import type { Statement, TableElement } from '../parser/ast.ts';
@@ -27,13 +26,13 @@ import {
   type FormatProperties,
   type ValueFormatInfo,
 } from '../serde/formats.ts';
+import { planQuery, projectionStep, type PlannedQuery, type PlanQueryContext } from './query.ts';
 import {
   PLAN_VERSION,
-  type ExecutionStep,
+  type AnySinkStep,
   type Formats,
   type KsqlPlan,
   type SelectExpression,
-  type SinkStep,
   type SourceDefinition,
   type TimestampColumn,
   type TopicSpec,
@@ -143,7 +142,16 @@ export function planCreateSource(
       existingSourceError(stmt.sourceType, stmt.name, existing);
   }
   const w = parseWithProperties(stmt.properties);
-  if (w.windowType !== undefined) throw unsupported('windowed sources (WINDOW_TYPE)');
+  let window: SourceDefinition['window'];
+  if (w.windowType !== undefined) {
+    const type = w.windowType.toUpperCase();
+    if (type !== 'SESSION' && type !== 'HOPPING' && type !== 'TUMBLING') {
+      throw statementError(
+        `Invalid value ${w.windowType} for property WINDOW_TYPE: String must be one of: SESSION, HOPPING, TUMBLING`,
+      );
+    }
+    window = { type, ...(w.windowSize === undefined ? {} : { size: w.windowSize }) };
+  }
   const elements: readonly TableElement[] = stmt.elements;
   if (elements.some((e) => e.constraint === 'HEADERS' || typeof e.constraint === 'object')) {
     throw unsupported('HEADER/HEADERS columns');
@@ -155,6 +163,8 @@ export function planCreateSource(
     .filter((e) => e.constraint === undefined)
     .map((e) => ({ name: e.name, type: e.type }));
   checkColumnNames([...key, ...value]);
+  if (window !== undefined && key.length === 0)
+    throw statementError('Windowed sources require a key column.');
   if (stmt.sourceType === 'TABLE' && key.length === 0) {
     throw statementError('Tables require a PRIMARY KEY. Please define the PRIMARY KEY.');
   }
@@ -186,7 +196,6 @@ export function planCreateSource(
   validateFormatProperties(keyInfo);
   validateFormatProperties(valueInfo);
   if (elements.length === 0) throw statementError('No columns supplied.');
-  if (stmt.sourceType === 'TABLE') throw unsupported('CREATE TABLE (part 2 of the local engine)');
   validateKeyFormat(keyInfo, key);
   validateValueFormat(valueInfo, value);
   const schema: LogicalSchema = { key, value };
@@ -209,6 +218,7 @@ export function planCreateSource(
     topic: w.kafkaTopic,
     formats: { key: keyInfo, value: valueInfo },
     ...(timestamp === undefined ? {} : { timestamp }),
+    ...(window === undefined ? {} : { window }),
     isSource: stmt.isSource,
     sql: text,
   };
@@ -224,33 +234,13 @@ export function planCreateSource(
   };
 }
 
+/** Adds the final projection (with optional casts to a sink's types) and the sink. */
 function buildSteps(
-  analysis: QueryAnalysis,
+  planned: PlannedQuery,
   sink: { name: string; topic: string; formats: Formats; timestamp?: TimestampColumn },
   casts?: readonly (SqlType | undefined)[],
-): SinkStep {
-  const src = analysis.source;
-  let step: ExecutionStep = {
-    step: 'streamSource',
-    sourceName: src.name,
-    alias: analysis.alias,
-    topic: src.topic,
-    formats: src.formats,
-    ...(src.timestamp === undefined ? {} : { timestamp: src.timestamp }),
-    schema: src.schema,
-  };
-  if (analysis.where !== undefined) {
-    step = { step: 'streamFilter', source: step, predicate: analysis.where, schema: step.schema };
-  }
-  if (analysis.partitionBy !== undefined) {
-    step = {
-      step: 'streamSelectKey',
-      source: step,
-      keyExpressions: analysis.partitionBy.expressions,
-      schema: analysis.partitionBy.schema,
-    };
-  }
-  const valueExpressions: SelectExpression[] = analysis.valueSelects.map((s, i) => {
+): AnySinkStep {
+  const valueExpressions: SelectExpression[] = planned.valueSelects.map((s, i) => {
     const cast = casts?.[i];
     return cast === undefined
       ? s
@@ -258,27 +248,48 @@ function buildSteps(
   });
   const outputSchema: LogicalSchema =
     casts === undefined
-      ? analysis.outputSchema
+      ? planned.outputSchema
       : {
-          key: analysis.outputSchema.key,
-          value: analysis.outputSchema.value.map((c, i) => ({ name: c.name, type: casts[i] ?? c.type })),
+          key: planned.outputSchema.key,
+          value: planned.outputSchema.value.map((c, i) => ({ name: c.name, type: casts[i] ?? c.type })),
         };
-  step = {
-    step: 'streamSelect',
-    source: step,
-    keyExpressions: analysis.keySelects,
-    valueExpressions,
-    schema: outputSchema,
-  };
-  return {
-    step: 'streamSink',
-    source: step,
+  const source = projectionStep(planned, valueExpressions, outputSchema);
+  const common = {
+    source,
     sinkName: sink.name,
     topic: sink.topic,
     formats: sink.formats,
     ...(sink.timestamp === undefined ? {} : { timestamp: sink.timestamp }),
     schema: outputSchema,
   };
+  if (planned.resultType === 'TABLE') {
+    // The sink's rows are kept by key for pull queries.
+    return { step: 'tableSink', ...common, stateStore: SINK_STORE };
+  }
+  return { step: 'streamSink', ...common };
+}
+
+/** The state store a table sink materializes its rows in (what pull queries read). */
+const SINK_STORE = 'Project-Materialize';
+
+function queryContext(ctx: PlannerContext, extra: Partial<PlanQueryContext> = {}): PlanQueryContext {
+  return { ...ctx, ...extra };
+}
+
+/** Windowed sources can be declared (and their statements validated) but not yet queried. */
+function checkNotWindowed(planned: PlannedQuery): void {
+  if (planned.sources.some((s) => s.window !== undefined)) throw unsupported('queries over windowed sources');
+}
+
+function checkCopartitioning(planned: PlannedQuery, ctx: PlannerContext): void {
+  for (const c of planned.copartitioned) {
+    const l = ctx.topicPartitions.get(c.left.topic);
+    const r = ctx.topicPartitions.get(c.right.topic);
+    if (l === undefined || r === undefined || l === r) continue;
+    throw statementError(
+      `Can't join ${c.left.name} with ${c.right.name} since the number of partitions don't match. ${c.left.name} partitions = ${l}; ${c.right.name} partitions = ${r}. Please repartition either one so that the number of partitions match.`,
+    );
+  }
 }
 
 export function planCreateAsSelect(
@@ -286,32 +297,39 @@ export function planCreateAsSelect(
   text: string,
   ctx: PlannerContext,
 ): KsqlPlan | undefined {
-  if (stmt.sourceType === 'TABLE') throw unsupported('CREATE TABLE AS SELECT (part 2 of the local engine)');
   const settings = engineSettings(ctx.config);
   const existing = ctx.metastore.getSource(stmt.name);
+  const what = stmt.sourceType === 'STREAM' ? 'stream' : 'table';
   if (existing !== undefined) {
     if (stmt.ifNotExists) return undefined;
     if (!stmt.orReplace || existing.type !== stmt.sourceType)
       existingSourceError(stmt.sourceType, stmt.name, existing);
     if (existing.isSource) {
       throw statementError(
-        `Cannot add stream '${stmt.name}': CREATE OR REPLACE is not supported on source streams.`,
+        `Cannot add ${what} '${stmt.name}': CREATE OR REPLACE is not supported on source ${what}s.`,
       );
     }
   }
   const w = parseWithProperties(stmt.properties);
-  const analysis = analyzeQuery(
+  const planned = planQuery(
     stmt.query,
-    {
-      ...ctx,
+    queryContext(ctx, {
       checkProjection: (columns) => {
         if (w.timestamp !== undefined) timestampColumn(w, { key: [], value: columns });
       },
-    },
+    }),
     stmt.name,
   );
-  const src = analysis.source;
-  const out = analysis.outputSchema;
+  checkNotWindowed(planned);
+  if (planned.resultType !== stmt.sourceType) {
+    const produced = planned.resultType;
+    throw statementError(
+      `Invalid result type. Your SELECT query produces a ${produced}. Please use CREATE ${produced} AS SELECT statement instead.`,
+    );
+  }
+  checkCopartitioning(planned, ctx);
+  const src = planned.from;
+  const out = planned.outputSchema;
 
   const explicitKey = w.format ?? w.keyFormat;
   let keyFormat = explicitKey === undefined ? src.formats.key.format : parseFormatName(explicitKey);
@@ -359,7 +377,7 @@ export function planCreateAsSelect(
   const partitions = w.partitions ?? ctx.topicPartitions.get(src.topic) ?? 1;
   const sink: SourceDefinition = {
     name: stmt.name,
-    type: 'STREAM',
+    type: stmt.sourceType,
     schema: out,
     topic: topicName,
     formats: { key: keyInfo, value: valueInfo },
@@ -367,7 +385,7 @@ export function planCreateAsSelect(
     isSource: false,
     sql: text,
   };
-  const queryId = ctx.nextQueryId(`CSAS_${stmt.name}`);
+  const queryId = ctx.nextQueryId(`${stmt.sourceType === 'STREAM' ? 'CSAS' : 'CTAS'}_${stmt.name}`);
   return {
     version: PLAN_VERSION,
     statementText: text,
@@ -379,9 +397,9 @@ export function planCreateAsSelect(
     },
     query: {
       queryId,
-      sources: [src.name],
+      sources: [...new Set(planned.sources.map((s) => s.name))],
       sink: stmt.name,
-      physicalPlan: buildSteps(analysis, {
+      physicalPlan: buildSteps(planned, {
         name: stmt.name,
         topic: topicName,
         formats: sink.formats,
@@ -421,8 +439,15 @@ export function planInsertInto(
     throw statementError(`INSERT INTO can only be used to insert into a stream. ${target.name} is a table.`);
   }
   if (target.isSource) throw statementError(`Cannot insert into read-only stream: ${target.name}`);
-  const analysis = analyzeQuery(stmt.query, ctx, target.name);
-  const result = analysis.outputSchema;
+  const planned = planQuery(stmt.query, queryContext(ctx), target.name);
+  if (planned.resultType !== 'STREAM') {
+    throw statementError(
+      `Invalid result type. Your SELECT query produces a TABLE. Please use CREATE TABLE AS SELECT statement instead.`,
+    );
+  }
+  checkNotWindowed(planned);
+  checkCopartitioning(planned, ctx);
+  const result = planned.outputSchema;
   const sinkSchema = target.schema;
   const compatible =
     result.key.length === sinkSchema.key.length &&
@@ -459,10 +484,10 @@ export function planInsertInto(
     statementText: text,
     query: {
       queryId,
-      sources: [analysis.source.name],
+      sources: [...new Set(planned.sources.map((s) => s.name))],
       sink: target.name,
       physicalPlan: buildSteps(
-        analysis,
+        planned,
         {
           name: target.name,
           topic: target.topic,

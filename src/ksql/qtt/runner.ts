@@ -13,7 +13,7 @@ import { schemasFor } from '../execution/schemas.ts';
 import type { SourceDefinition } from '../planner/steps.ts';
 import { T, typesEqual, formatType } from '../schema/types.ts';
 import { createEngine, type Engine } from '../execution/engine.ts';
-import { InMemoryTopicIO } from '../execution/topic-io.ts';
+import { InMemoryTopicIO, type ProducerRecord, type TopicRecord } from '../execution/topic-io.ts';
 import { isKeyUnwrapped, isValueUnwrapped, parseFormatName, type FormatInfo } from '../serde/formats.ts';
 import { isJsonObject, stringifyJson, type JsonValue } from '../serde/json-text.ts';
 import {
@@ -48,18 +48,34 @@ class CaseFailure extends Error {
 
 /** Test-only functions ksqlDB's QTT registers (ksqldb-functional-tests udfs). */
 export function qttTestFunctions(): FunctionDef[] {
+  // BadUdf keeps a counter per instance: its STRING overload returns null every other call.
+  let calls = 0;
   return [
     {
       name: 'BAD_UDF',
       overloads: [
         {
-          params: ['ANY'],
+          params: [T.INTEGER],
+          returns: T.STRING,
+          nullPropagating: false,
+          invoke: () => {
+            throw new Error('boom!');
+          },
+        },
+        {
+          params: [T.BOOLEAN],
           returns: T.INTEGER,
           nullPropagating: false,
           invoke: (a) => {
-            if (a[0] === true || (typeof a[0] === 'string' && a[0] !== '')) throw new Error('boom!');
+            if (a[0] === true) throw new Error('You asked me to throw...');
             return 0;
           },
+        },
+        {
+          params: [T.STRING],
+          returns: T.STRING,
+          nullPropagating: false,
+          invoke: (a) => (calls++ % 2 === 0 ? null : a[0]),
         },
       ],
     },
@@ -393,7 +409,7 @@ async function checkPostTopics(
   for (const pt of post.topics.topics) {
     if (!isJsonObject(pt) || typeof pt.name !== 'string') continue;
     const name = pt.name;
-    if (name.startsWith('_confluent-ksql-')) continue; // internal topics of part-2 operators
+    if (name.startsWith('_confluent-ksql-')) continue; // internal topics: re-partitions are in memory here
     for (const side of ['key', 'value'] as const) {
       const expected = side === 'key' ? pt.keySchema : pt.valueSchema;
       if (expected === undefined || expected === null || typeof expected === 'string') continue;
@@ -417,6 +433,45 @@ async function checkPostTopics(
   }
 }
 
+/**
+ * QTT's harness creates the topics its statements name before running them, with 4 partitions, and
+ * runs every record through partition 0 (TopologyTestDriver): partition counts matter only for
+ * validation (joins' co-partitioning, inherited sink partitions), never for processing.
+ */
+const QTT_DEFAULT_PARTITIONS = 4;
+
+class QttTopicIO extends InMemoryTopicIO {
+  override produce(topic: string, record: ProducerRecord): Promise<TopicRecord> {
+    return super.produce(topic, { ...record, partition: 0 });
+  }
+}
+
+/** Topics named by the KAFKA_TOPIC of CREATE STREAM/TABLE statements over existing topics. */
+function statementTopics(run: QttRun): string[] {
+  const out: string[] = [];
+  for (const text of run.statements) {
+    let parsed;
+    try {
+      parsed = parseStatements(text);
+    } catch {
+      continue;
+    }
+    for (const p of parsed) {
+      if (p.statement.kind !== 'CreateSource') continue;
+      for (const prop of p.statement.properties) {
+        if (
+          prop.name === 'KAFKA_TOPIC' &&
+          prop.value.kind === 'Literal' &&
+          typeof prop.value.value === 'string'
+        ) {
+          out.push(prop.value.value);
+        }
+      }
+    }
+  }
+  return out;
+}
+
 /** Runs one case variant. Never throws: every outcome is a RunResult. */
 export async function runCase(
   run: QttRun,
@@ -437,7 +492,7 @@ export async function runCase(
       reason: 'windowed (WINDOW, WITHIN, EMIT FINAL or windowed records)',
     };
 
-  const topics = new InMemoryTopicIO();
+  const topics = new QttTopicIO();
   const registry = new InMemorySchemaRegistry();
   const engine = createEngine({
     topics,
@@ -454,8 +509,15 @@ export async function runCase(
   try {
     preRegisterStatementSchemas(run, registry);
     for (const t of run.topics) {
-      await topics.createTopic({ name: t.name, partitions: t.partitions ?? 1, replicas: 1 });
+      await topics.createTopic({
+        name: t.name,
+        partitions: t.partitions ?? QTT_DEFAULT_PARTITIONS,
+        replicas: 1,
+      });
       registerTopicSchemas(t, registry);
+    }
+    for (const name of statementTopics(run)) {
+      await topics.createTopic({ name, partitions: QTT_DEFAULT_PARTITIONS, replicas: 1 });
     }
     const variables: Record<string, string> = {};
     const properties: Record<string, string> = {};

@@ -501,6 +501,13 @@ function jsonToSpec(v: JsonValue): Spec {
   return out;
 }
 
+function doublesAsNumbers(v: Spec, t: SqlType | undefined): Spec {
+  if (t === undefined || v === null) return v;
+  if (t.type === 'DOUBLE' && v instanceof Decimal) return v.toNumber();
+  if (t.type === 'ARRAY' && Array.isArray(v)) return v.map((x) => doublesAsNumbers(x, t.item));
+  return v;
+}
+
 /** Reads produced bytes back into a spec value. */
 export async function bytesToSpec(
   bytes: Buffer | null,
@@ -519,8 +526,19 @@ export async function bytesToSpec(
     }
     case 'JSON':
       return jsonToSpec(parseJson(bytes.toString('utf8')));
-    case 'JSON_SR':
-      return jsonToSpec(parseJson(unwrapWire(bytes).payload.toString('utf8')));
+    case 'JSON_SR': {
+      // ksqlDB reads JSON_SR back with its schema: a DOUBLE is a double, whatever its text.
+      const spec = jsonToSpec(parseJson(unwrapWire(bytes).payload.toString('utf8')));
+      const columns = side.columns ?? [];
+      if (side.unwrapped) return doublesAsNumbers(spec, columns[0]?.type);
+      if (spec === null || typeof spec !== 'object' || Array.isArray(spec) || spec instanceof Decimal)
+        return spec;
+      const out: { [k: string]: Spec } = {};
+      for (const [k, v] of Object.entries(spec)) {
+        out[k] = doublesAsNumbers(v, columns.find((c) => c.name === k || c.name === k.toUpperCase())?.type);
+      }
+      return out;
+    }
     case 'AVRO': {
       const { schemaId, payload } = unwrapWire(bytes);
       const schema = JSON.parse((await registry.getById(schemaId)).schema) as AvroSchema;
