@@ -15,18 +15,9 @@ import { probeKafka } from '../../src/stack/kafka.ts';
 import { isPortOpen, listeningSockets } from '../../src/stack/net.ts';
 import { probeRedis } from '../../src/stack/redis.ts';
 import { createStack } from '../../src/stack/stack.ts';
-import { testConfig, testKafka } from '../support/env.ts';
+import { freePort, testConfig, testKafka } from '../support/env.ts';
 
 const execFileAsync = promisify(execFile);
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const address = server.address();
-  await new Promise<void>((r) => server.close(() => r()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 /** Run the real CLI with extra environment, as a user would. */
 async function cli(

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
 import { environment } from '../../src/cli/main.ts';
 import { loadConfig, type Config } from '../../src/config/index.ts';
 import { createKafka } from '../../src/kafka/client.ts';
@@ -17,4 +18,14 @@ export function testKafka(
   brokers: readonly string[] = testConfig.kafka.brokers,
 ) {
   return createKafka({ brokers, clientId });
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago (for servers a test starts). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const address = server.address();
+  await new Promise<void>((r) => server.close(() => r()));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
 }

@@ -1,5 +1,7 @@
 /** A local ksql engine (runtime + REST server) with a service id of its own, on a free port. */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { pino } from 'pino';
+import { PROJECT_ROOT } from '../../src/paths.ts';
 import { createKsqlRuntime, type KsqlRuntime } from '../../src/ksql/kafka/runtime.ts';
 import { createKsqlServer, type KsqlServer } from '../../src/ksql/server/http.ts';
 import { testConfig, uniqueName } from './env.ts';
@@ -26,7 +28,7 @@ export function serviceIdFor(label: string): string {
 export async function startTestKsql(label: string, serviceId = serviceIdFor(label)): Promise<TestKsql> {
   const runtime = createKsqlRuntime(
     { brokers: testConfig.kafka.brokers, registryUrl: testConfig.registry.url, serviceId, replicas: 1 },
-    pino({ level: 'silent' }),
+    pino({ level: process.env['TEST_KSQL_LOG'] ?? 'silent' }),
   );
   await runtime.start();
   const server = createKsqlServer(runtime, pino({ level: 'silent' }));
@@ -68,4 +70,33 @@ export async function until(check: () => Promise<boolean>, timeoutMs = 30_000): 
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error('timed out');
+}
+
+/**
+ * `streamdesk ksql-server` as a child process (for kill -9 tests), with its own service id; resolves
+ * once /healthcheck answers.
+ */
+export async function spawnKsqlServer(
+  port: number,
+  serviceId: string,
+  env: Record<string, string> = {},
+): Promise<ChildProcess> {
+  const child = spawn(
+    process.execPath,
+    [`${PROJECT_ROOT}/bin/streamdesk.js`, 'ksql-server', '--port', String(port)],
+    {
+      env: { ...process.env, STREAMDESK_KSQL_SERVICE_ID: serviceId, STREAMDESK_LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  await until(async () => (await fetch(`http://127.0.0.1:${port}/healthcheck`)).status === 200, 60_000);
+  return child;
+}
+
+/** SIGKILL and wait for the exit. */
+export async function killHard(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGKILL');
+  await exited;
 }

@@ -90,6 +90,8 @@ export interface QueryProcessor {
   onChange(listener: ChangelogListener): () => void;
   /** Puts a changelog record back into its store, before the processor resumes (emits nothing). */
   restore(store: string, key: Buffer, value: Buffer | null): void;
+  /** Empties every store (and what is derived from them) before a restore; emits nothing. */
+  reset(): void;
   /** The sink's rows by key when the query materializes a table (CTAS), else undefined. */
   materialized(): Iterable<MaterializedRow> | undefined;
   /** The materialized row for one key (pull-query lookups). */
@@ -746,6 +748,23 @@ export function buildProcessor(plan: QueryPlan, ctx: ProcessorContext): QueryPro
     };
   };
 
+  const restore = (name: string, key: Buffer, value: Buffer | null): void => {
+    const s = stores.get(name);
+    if (s === undefined) {
+      throw new KsqlError('runtime', `Query ${queryId} has no state store named ${name}`);
+    }
+    const hook = restoreHooks.get(name);
+    const before = hook === undefined ? undefined : s.getEncoded(key)?.value;
+    s.restore(key, value);
+    if (hook !== undefined) {
+      hook(
+        decodeState(key.toString('utf8')) as readonly unknown[],
+        before as readonly unknown[] | undefined,
+        s.getEncoded(key)?.value as readonly unknown[] | undefined,
+      );
+    }
+  };
+
   const toMaterialized = (e: StoreEntry<readonly unknown[]>): MaterializedRow => ({
     key: e.key,
     value: e.value,
@@ -785,20 +804,10 @@ export function buildProcessor(plan: QueryPlan, ctx: ProcessorContext): QueryPro
         if (i >= 0) listeners.splice(i, 1);
       };
     },
-    restore(name, key, value) {
-      const s = stores.get(name);
-      if (s === undefined) {
-        throw new KsqlError('runtime', `Query ${queryId} has no state store named ${name}`);
-      }
-      const hook = restoreHooks.get(name);
-      const before = hook === undefined ? undefined : s.getEncoded(key)?.value;
-      s.restore(key, value);
-      if (hook !== undefined) {
-        hook(
-          decodeState(key.toString('utf8')) as readonly unknown[],
-          before as readonly unknown[] | undefined,
-          s.getEncoded(key)?.value as readonly unknown[] | undefined,
-        );
+    restore,
+    reset() {
+      for (const [name, s] of stores) {
+        for (const key of s.encodedKeys()) restore(name, Buffer.from(key, 'utf8'), null);
       }
     },
     materialized() {

@@ -186,6 +186,11 @@ export class KeyValueStore<V> {
     return this.entries.values();
   }
 
+  /** The keys as changelog records carry them. */
+  encodedKeys(): string[] {
+    return [...this.entries.keys()];
+  }
+
   /** Puts a changelog record back (no changelog emitted). */
   restore(key: Buffer, value: Buffer | null): void {
     const k = key.toString('utf8');

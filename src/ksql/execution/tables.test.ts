@@ -304,6 +304,41 @@ describe('state restore', () => {
       8,
     ]);
   });
+
+  it('reset() empties every store so a failed run can be restored from the changelog alone', async () => {
+    const changelog: { queryId: string; record: ChangelogRecord }[] = [];
+    const live = setup({ stateChanged: (queryId, record) => changelog.push({ queryId, record }) });
+    await live.engine.execute(statements);
+    for (const [i, [topic, key, value]] of records.slice(0, RESTART).entries())
+      await send(live.engine, topic, key, value, i);
+    // Changes that were never committed to the changelog (a batch that failed half-way).
+    const committed = changelog.length;
+    await send(live.engine, records[RESTART]?.[0] ?? '', 'zz', records[RESTART]?.[2], 999);
+    for (const q of live.engine.queries()) q.processor.reset();
+    for (const q of live.engine.queries()) {
+      for (const store of q.processor.stores()) expect(store.size, `${q.plan.queryId}/${store.name}`).toBe(0);
+      expect([...(q.processor.materialized() ?? [])]).toEqual([]);
+    }
+    const byId = new Map(live.engine.queries().map((q) => [q.plan.queryId, q]));
+    for (const { queryId, record } of changelog.slice(0, committed))
+      byId.get(queryId)?.processor.restore(record.store, record.key, record.value);
+    const before = new Map(sinks.map((s) => [s, live.topics.records(s).length]));
+    for (const [i, [topic, key, value]] of records.slice(RESTART).entries())
+      await send(live.engine, topic, key, value, i + RESTART);
+
+    const uninterrupted = setup();
+    await uninterrupted.engine.execute(statements);
+    const expectedFrom = new Map(sinks.map((s) => [s, 0]));
+    for (const [i, [topic, key, value]] of records.entries()) {
+      if (i === RESTART) for (const s of sinks) expectedFrom.set(s, uninterrupted.topics.records(s).length);
+      await send(uninterrupted.engine, topic, key, value, i);
+    }
+    for (const s of sinks) {
+      expect(read(live.topics, s).slice(before.get(s))).toEqual(
+        read(uninterrupted.topics, s).slice(expectedFrom.get(s)),
+      );
+    }
+  });
 });
 
 describe('pull queries', () => {

@@ -5,14 +5,23 @@
  * processing.guarantee=exactly_once_v2 the outputs and the input offsets commit in one Kafka
  * transaction, so a crash produces no duplicate output.
  *
+ * Stateful queries (tables, joins, aggregations) write every state-store change to a compacted
+ * changelog topic per store (`_confluent-ksql-<service id>query_<query id>-<store>-changelog`), in the
+ * same produce as the outputs (the same transaction under exactly-once), and restore their stores from
+ * those topics before consuming: after a restart a query continues from the state that matches its
+ * committed offsets (under at-least-once, state may include records that are processed again).
+ *
  * A processing error (e.g. a sink that cannot serialize) stops the query's consumer and restarts it
- * with backoff from the last committed offsets, as ksqlDB restarts failed queries.
+ * with backoff from the last committed offsets and the changelog, as ksqlDB restarts failed queries.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Consumer, Kafka, Message, Producer } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, Kafka, Message, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { RunningQuery } from '../execution/engine.ts';
 import type { OutputRecord } from '../execution/processor.ts';
+import type { ChangelogRecord } from '../execution/state.ts';
+import { createTopicsReady } from '../../kafka/admin.ts';
+import { readToEnd } from './read-to-end.ts';
 import type { TopicRecord } from '../execution/topic-io.ts';
 import { partitionForKey } from '../execution/topic-io.ts';
 import { fromKafkaHeaders, toKafkaHeaders } from './adapters.ts';
@@ -30,6 +39,15 @@ export interface QueryRunnerOptions {
   readonly logger: Logger;
   /** Records processed (for metrics and benchmarks). */
   readonly onProcessed?: (count: number) => void;
+  /** The changelog topic of one of the query's state stores. */
+  readonly changelogTopic: (store: string) => string;
+  /** Replication factor of changelog topics. */
+  readonly replicas: number;
+  /**
+   * Source topics read as tables. When the query starts with a backlog on them, they are caught up
+   * before stream records are processed (see `holdStreams`).
+   */
+  readonly tableTopics?: readonly string[];
 }
 
 export interface QueryRunner {
@@ -37,6 +55,8 @@ export interface QueryRunner {
   state(): 'RUNNING' | 'ERROR' | 'STOPPED';
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** The changelog topics of the query's stores (deleted when the query is terminated). */
+  changelogTopics(): string[];
 }
 
 /**
@@ -86,20 +106,166 @@ export function createQueryRunner(options: QueryRunnerOptions): QueryRunner {
 
   const partitionCounts = new Map<string, number>();
   const partitionsOf = (topic: string): number | undefined => partitionCounts.get(topic);
+  const stores = query.processor.stores().map((s) => s.name);
+  const changelogOf = new Map(stores.map((store) => [store, options.changelogTopic(store)]));
+  const storeOf = new Map([...changelogOf].map(([store, topic]) => [topic, store]));
+  // State changes reported while records are processed; produced with the batch's outputs.
+  let changes: ChangelogRecord[] = [];
+  if (stores.length > 0) query.processor.onChange((record) => void changes.push(record));
+  let restored = false;
+  let dirty = false;
+  const tableTopics = new Set(options.tableTopics ?? []);
+  const streamTopics = query.processor.sourceTopics.filter((t) => !tableTopics.has(t));
+  /** Table partitions still behind the end they had at start: `${topic}/${partition}` → last offset. */
+  const tableBacklog = new Map<string, bigint>();
+  let holdingSince = 0;
+  let paused = false;
 
-  const run = async (): Promise<void> => {
-    // Sink partition counts, for partitioning outputs without asking kafkajs (see toMessage).
+  /**
+   * ksqlDB (Kafka Streams) processes the record with the smallest timestamp first across a query's
+   * inputs, so on a start with a backlog, table rows older than the stream's records are in the table
+   * before those records join. The local engine consumes topics as they come; instead, when a join
+   * query starts behind on its table topics, stream records wait (unprocessed, not committed) until
+   * the tables reach the end they had at start. Afterwards both flow as they arrive.
+   */
+  const measureTableBacklog = async (admin: Admin): Promise<void> => {
+    tableBacklog.clear();
+    paused = false;
+    if (tableTopics.size === 0 || streamTopics.length === 0) return;
+    const committed = await admin.fetchOffsets({ groupId: options.groupId, topics: [...tableTopics] });
+    for (const topic of tableTopics) {
+      const ends = await admin.fetchTopicOffsets(topic);
+      const done = committed.find((c) => c.topic === topic)?.partitions ?? [];
+      for (const p of ends) {
+        const position = BigInt(done.find((d) => d.partition === p.partition)?.offset ?? '-1');
+        const from =
+          position >= 0n ? position : options.offsetReset === 'earliest' ? BigInt(p.low) : BigInt(p.high);
+        if (from < BigInt(p.high)) tableBacklog.set(`${topic}/${p.partition}`, BigInt(p.high) - 1n);
+      }
+    }
+    holdingSince = tableBacklog.size > 0 ? Date.now() : 0;
+    if (tableBacklog.size > 0)
+      logger.info({ queryId, partitions: tableBacklog.size }, 'catching up tables before streams');
+  };
+
+  const tableProgress = (topic: string, partition: number, offset: string | null): void => {
+    const id = `${topic}/${partition}`;
+    const target = tableBacklog.get(id);
+    if (target === undefined || offset === null || BigInt(offset) < target) return;
+    tableBacklog.delete(id);
+    if (tableBacklog.size === 0) releaseStreams();
+  };
+
+  const releaseStreams = (): void => {
+    tableBacklog.clear();
+    holdingSince = 0;
+    if (paused) consumer?.resume(streamTopics.map((topic) => ({ topic })));
+    paused = false;
+  };
+
+  /** Whether a stream batch must wait for the tables (pausing the stream topics meanwhile). */
+  const holdStreams = (topic: string): boolean => {
+    if (tableBacklog.size === 0 || tableTopics.has(topic)) return false;
+    if (Date.now() - holdingSince > 60_000) {
+      logger.warn({ queryId }, 'tables did not catch up within 60 s; processing streams anyway');
+      releaseStreams();
+      return false;
+    }
+    if (!paused) {
+      consumer?.pause(streamTopics.map((t) => ({ topic: t })));
+      paused = true;
+    }
+    return true;
+  };
+
+  const changelogOutputs = (records: readonly ChangelogRecord[]): OutputRecord[] =>
+    records.map((r) => ({
+      topic: changelogOf.get(r.store) ?? '',
+      key: r.key,
+      value: r.value,
+      timestamp: r.timestamp,
+      headers: [],
+    }));
+
+  /** Create the changelog topics (compacted; as many partitions as the widest source) if missing. */
+  /** Returns whether every changelog topic was created now (so there is nothing to restore). */
+  const ensureChangelogs = async (admin: Admin): Promise<boolean> => {
+    const sources = await admin.fetchTopicMetadata({ topics: [...query.processor.sourceTopics] });
+    const partitions = Math.max(1, ...sources.topics.map((t) => t.partitions.length));
+    const existing = new Set(await admin.listTopics());
+    const missing = [...changelogOf.values()].filter((topic) => !existing.has(topic));
+    await createTopicsReady(
+      admin,
+      missing.map((topic) => ({
+        topic,
+        numPartitions: partitions,
+        replicationFactor: options.replicas,
+        configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+      })),
+    );
+    return missing.length === changelogOf.size;
+  };
+
+  /**
+   * Bring the stores to what their changelogs hold. After a failed run the stores may hold changes
+   * that were never committed: they are emptied and rebuilt the same way.
+   */
+  const restore = async (admin: Admin): Promise<void> => {
+    if (restored) query.processor.reset();
+    changes = [];
+    const started = Date.now();
+    const count = await readToEnd({
+      kafka: options.kafka,
+      admin,
+      topics: [...changelogOf.values()],
+      readCommitted: exactlyOnce,
+      groupPrefix: `${options.groupId}-restore`,
+      onMessage: (topic, _partition, message) => {
+        const store = storeOf.get(topic);
+        if (store !== undefined && message.key !== null)
+          query.processor.restore(store, message.key, message.value);
+      },
+    });
+    restored = true;
+    logger.info({ queryId, records: count, ms: Date.now() - started }, 'state stores restored');
+  };
+
+  const withAdmin = async (work: (admin: Admin) => Promise<void>): Promise<void> => {
     const admin = options.kafka.admin();
     await admin.connect();
     try {
-      const sinks = [query.processor.sinkTopic];
-      for (const t of (await admin.fetchTopicMetadata({ topics: sinks })).topics)
-        partitionCounts.set(t.name, t.partitions.length);
-    } catch {
-      // unknown: kafkajs partitions those outputs itself
+      await work(admin);
     } finally {
       await admin.disconnect();
     }
+  };
+
+  const run = async (): Promise<void> => {
+    dirty = false;
+    await withAdmin(async (admin) => {
+      // Sink partition counts, for partitioning outputs without asking kafkajs (see toMessage).
+      const sinks = [query.processor.sinkTopic, ...changelogOf.values()];
+      const fresh = stores.length > 0 && (await ensureChangelogs(admin));
+      try {
+        for (const t of (await admin.fetchTopicMetadata({ topics: sinks })).topics)
+          partitionCounts.set(t.name, t.partitions.length);
+      } catch {
+        // unknown: kafkajs partitions those outputs itself
+      }
+      if (exactlyOnce) {
+        // Connecting a transactional producer fences an earlier incarnation and aborts its open
+        // transaction, so the read_committed restore below is not held up by it.
+        txProducer = options.kafka.producer({
+          transactionalId: `${options.groupId}-tx`,
+          idempotent: true,
+          maxInFlightRequests: 1,
+          allowAutoTopicCreation: false,
+        });
+        await txProducer.connect();
+      }
+      if (stores.length > 0 && !(fresh && !restored)) await restore(admin);
+      await measureTableBacklog(admin);
+    });
     consumer = options.kafka.consumer({
       groupId: options.groupId,
       // ksqlDB reads committed data only under exactly-once; otherwise it reads everything.
@@ -108,15 +274,16 @@ export function createQueryRunner(options: QueryRunnerOptions): QueryRunner {
       heartbeatInterval: 3000,
       maxWaitTimeInMs: 100,
     });
-    if (exactlyOnce) {
-      txProducer = options.kafka.producer({
-        transactionalId: `${options.groupId}-tx`,
-        idempotent: true,
-        maxInFlightRequests: 1,
-        allowAutoTopicCreation: false,
-      });
-      await txProducer.connect();
-    }
+    consumer.on(consumer.events.END_BATCH_PROCESS, (event) => {
+      // Also reports batches that held only control records (transaction markers).
+      const p = event.payload as {
+        topic: string;
+        partition: number;
+        lastOffset: string | null;
+        batchSize: number;
+      };
+      if (p.batchSize === 0) tableProgress(p.topic, p.partition, p.lastOffset);
+    });
     consumer.on(consumer.events.CRASH, (event) => {
       const payload = event.payload as { error: unknown; restart: boolean };
       // kafkajs restarts the consumer itself on retriable errors; other crashes are ours to handle.
@@ -132,48 +299,71 @@ export function createQueryRunner(options: QueryRunnerOptions): QueryRunner {
       autoCommit: !exactlyOnce,
       eachBatchAutoResolve: false,
       eachBatch: async (payload) => {
-        const { batch } = payload;
-        const outputs: OutputRecord[] = [];
-        let last: string | undefined;
-        for (const message of batch.messages) {
-          if (!payload.isRunning() || payload.isStale()) break;
-          const record: TopicRecord = {
-            topic: batch.topic,
-            partition: batch.partition,
-            offset: BigInt(message.offset),
-            key: message.key,
-            value: message.value,
-            timestamp: Number(message.timestamp),
-            headers: fromKafkaHeaders(message.headers),
-          };
-          outputs.push(...(await query.processor.process(record)));
-          last = message.offset;
+        if (dirty) {
+          // A batch failed after changing state: start again from what the changelogs hold.
+          await withAdmin(restore);
+          dirty = false;
         }
-        if (last === undefined) return;
-        const next = (BigInt(last) + 1n).toString();
-        if (exactlyOnce && txProducer) {
-          const tx = await txProducer.transaction();
-          try {
-            if (outputs.length > 0)
-              await tx.sendBatch({ acks: -1, topicMessages: byTopic(outputs, partitionsOf) });
-            await tx.sendOffsets({
-              consumerGroupId: options.groupId,
-              topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }],
-            });
-            await tx.commit();
-          } catch (error) {
-            await tx.abort().catch(() => undefined);
-            throw error;
-          }
-        } else if (outputs.length > 0) {
-          // Outputs acknowledged before the input offsets move: at least once.
-          await options.producer.sendBatch({ acks: -1, topicMessages: byTopic(outputs, partitionsOf) });
+        if (holdStreams(payload.batch.topic)) return;
+        try {
+          await processBatch(payload);
+        } catch (error) {
+          if (stores.length > 0) dirty = true;
+          changes = [];
+          throw error;
         }
-        payload.resolveOffset(last);
-        options.onProcessed?.(batch.messages.length);
-        await payload.heartbeat();
       },
     });
+  };
+
+  const processBatch = async (payload: EachBatchPayload): Promise<void> => {
+    const { batch } = payload;
+    const outputs: OutputRecord[] = [];
+    let last: string | undefined;
+    let processed = 0;
+    for (const message of batch.messages) {
+      if (!payload.isRunning() || payload.isStale()) break;
+      const record: TopicRecord = {
+        topic: batch.topic,
+        partition: batch.partition,
+        offset: BigInt(message.offset),
+        key: message.key,
+        value: message.value,
+        timestamp: Number(message.timestamp),
+        headers: fromKafkaHeaders(message.headers),
+      };
+      outputs.push(...(await query.processor.process(record)));
+      last = message.offset;
+      processed++;
+    }
+    if (changes.length > 0) {
+      outputs.push(...changelogOutputs(changes));
+      changes = [];
+    }
+    if (last === undefined) return;
+    const next = (BigInt(last) + 1n).toString();
+    if (exactlyOnce && txProducer) {
+      const tx = await txProducer.transaction();
+      try {
+        if (outputs.length > 0)
+          await tx.sendBatch({ acks: -1, topicMessages: byTopic(outputs, partitionsOf) });
+        await tx.sendOffsets({
+          consumerGroupId: options.groupId,
+          topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }],
+        });
+        await tx.commit();
+      } catch (error) {
+        await tx.abort().catch(() => undefined);
+        throw error;
+      }
+    } else if (outputs.length > 0) {
+      // Outputs acknowledged before the input offsets move: at least once.
+      await options.producer.sendBatch({ acks: -1, topicMessages: byTopic(outputs, partitionsOf) });
+    }
+    payload.resolveOffset(last);
+    tableProgress(batch.topic, batch.partition, last);
+    options.onProcessed?.(processed);
+    await payload.heartbeat();
   };
 
   const restartLater = (error: unknown): void => {
@@ -203,11 +393,16 @@ export function createQueryRunner(options: QueryRunnerOptions): QueryRunner {
   return {
     queryId,
     state: () => state,
+    changelogTopics: () => [...changelogOf.values()],
     async start() {
       flags.stopping = false;
       state = 'RUNNING'; // while the consumer joins its group, as ksqlDB reports a starting query
-      await run();
-      state = 'RUNNING';
+      try {
+        await run();
+      } catch (error) {
+        // e.g. a topic created a moment ago whose leader the broker does not know yet: retried.
+        restartLater(error);
+      }
     },
     async stop() {
       flags.stopping = true;

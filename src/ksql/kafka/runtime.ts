@@ -4,7 +4,6 @@
  * (`_confluent-ksql-<service id>_command_topic`) before they are applied, and replayed in order on
  * start, so persistent queries resume after a restart from their committed offsets.
  */
-import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Partitioners, type Admin, type Kafka, type Producer, type ProducerConfig } from 'kafkajs';
 import type { Logger } from 'pino';
@@ -15,6 +14,8 @@ import { KsqlError } from '../errors.ts';
 import { parseStatements, splitStatements } from '../parser/parser.ts';
 import type { KsqlPlan } from '../planner/steps.ts';
 import { createKafkaProcessingLog, createKafkaTopicIO, createRegistryPort } from './adapters.ts';
+import { changelogTopicName } from '../execution/state.ts';
+import { readToEnd } from './read-to-end.ts';
 import { createQueryRunner, type ProcessingGuarantee, type QueryRunner } from './query-runner.ts';
 import { createTopicsReady } from '../../kafka/admin.ts';
 
@@ -132,6 +133,12 @@ export function createKsqlRuntime(config: KsqlRuntimeConfig, logger: Logger): Ks
           guarantee,
           logger,
           onProcessed: (n) => (processedCount += n),
+          changelogTopic: (store) => changelogTopicName(query.plan.queryId, store, config.serviceId),
+          replicas: config.replicas,
+          tableTopics: query.plan.sources.flatMap((name) => {
+            const source = engine.metastore.getSource(name);
+            return source?.type === 'TABLE' ? [source.topic] : [];
+          }),
         });
         runners.set(query.plan.queryId, runner);
         // Queries start in the background: statement execution does not wait for group joins.
@@ -148,9 +155,15 @@ export function createKsqlRuntime(config: KsqlRuntimeConfig, logger: Logger): Ks
         );
       },
       queryStopped(queryId) {
+        // Terminated (runtime.stop() removes the runners before the engine closes): its internal
+        // topics go with it, as in ksqlDB.
         const runner = runners.get(queryId);
+        if (runner === undefined) return;
         runners.delete(queryId);
-        void runner?.stop();
+        void runner.stop().then(async () => {
+          const topics = runner.changelogTopics();
+          if (topics.length > 0) await admin.deleteTopics({ topics }).catch(() => undefined);
+        });
       },
     },
   });
@@ -179,33 +192,20 @@ export function createKsqlRuntime(config: KsqlRuntimeConfig, logger: Logger): Ks
 
   /** Read the whole command topic and apply it in order. */
   const replay = async (): Promise<number> => {
-    const offsets = await admin.fetchTopicOffsets(commandTopic);
-    const high = Number(offsets[0]?.high ?? '0');
-    const low = Number(offsets[0]?.low ?? '0');
-    if (high <= low) return 0;
     const commands: { offset: number; command: Command }[] = [];
-    const consumer = kafka.consumer({
-      groupId: `${config.serviceId}replay-${randomUUID()}`,
-      maxWaitTimeInMs: 100,
+    await readToEnd({
+      kafka,
+      admin,
+      topics: [commandTopic],
+      readCommitted: false,
+      groupPrefix: `${config.serviceId}replay`,
+      onMessage: (_topic, _partition, message) => {
+        commands.push({
+          offset: Number(message.offset),
+          command: JSON.parse(message.value?.toString() ?? '{}') as Command,
+        });
+      },
     });
-    await consumer.connect();
-    await consumer.subscribe({ topic: commandTopic, fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('timed out reading the command topic')), 60_000);
-      void consumer.run({
-        eachMessage: async ({ message }) => {
-          commands.push({
-            offset: Number(message.offset),
-            command: JSON.parse(message.value?.toString() ?? '{}') as Command,
-          });
-          if (Number(message.offset) >= high - 1) {
-            clearTimeout(timer);
-            resolve();
-          }
-        },
-      });
-    });
-    await consumer.disconnect();
     for (const { offset, command } of commands.sort((a, b) => a.offset - b.offset)) {
       try {
         await applyCommand(command);

@@ -3,7 +3,7 @@
  * prior knowledge (h2c): the connection preface tells them apart, so curl and ksqlDB's HTTP/1 clients
  * work beside clients that speak h2c for every call (npm ksqldb-client, ksqlDB's Java client).
  *
- * POST /ksql, /query-stream (push queries over streams, delimited or JSON), /inserts-stream
+ * POST /ksql, /query-stream (push queries over streams, pull queries over tables; delimited or JSON), /inserts-stream
  * (HTTP/2 only, as in ksqlDB), /close-query; GET /info, /healthcheck, /status/:type/:entity/:action.
  */
 import http from 'node:http';
@@ -170,14 +170,20 @@ export function createKsqlServer(runtime: KsqlRuntime, logger: Logger): KsqlServ
     if (statements.length !== 1 || first?.statement.kind !== 'Select')
       throw statementError('/query-stream takes exactly one SELECT statement');
     const query = first.statement.query;
+    const json = (request.headers.accept ?? '').includes('application/json');
     if (query.emit !== 'CHANGES') {
-      throw new KsqlError(
-        'unsupported',
-        'Not supported by the local ksql engine yet: pull queries (SELECT without EMIT CHANGES)',
+      // A pull query: the materialized rows of a table, answered at once.
+      const pull = await engine.pullQuery(first.text, { variables });
+      const header = JSON.stringify(pull.header);
+      response.writeHead(200, { 'content-type': json ? 'application/json' : DELIMITED });
+      response.end(
+        json
+          ? `[${[header, ...pull.jsonRows].join(',')}]`
+          : [header, ...pull.jsonRows].map((l) => `${l}\n`).join(''),
       );
+      return;
     }
     const push = await createPushQuery(runtime, engine, query, first.text, properties);
-    const json = (request.headers.accept ?? '').includes('application/json');
     pushQueries.set(push.header.queryId ?? '', push);
     response.writeHead(200, { 'content-type': json ? 'application/json' : DELIMITED });
     const header = {

@@ -4,7 +4,6 @@
  * 2xx is in the topic, everything else got a 5xx), graceful shutdown, operations endpoints.
  */
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import type { Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,20 +11,11 @@ import { loadConfig } from '../../../src/config/index.ts';
 import { PROJECT_ROOT } from '../../../src/paths.ts';
 import { buildApp } from '../../../src/services/intake/app.ts';
 import { createStack } from '../../../src/stack/stack.ts';
-import { testKafka, uniqueName } from '../../support/env.ts';
+import { freePort, testKafka, uniqueName } from '../../support/env.ts';
 import { readRawRecords, startTestIntake, type TestIntake } from '../../support/intake.ts';
 import { deleteTestTopics } from '../../support/kafka.ts';
 import { errorCode, errorMessage, signedWhatsAppText } from '../../support/payloads.ts';
 import { createTopicsReady } from '../../../src/kafka/admin.ts';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const address = server.address();
-  await new Promise<void>((r) => server.close(() => r()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 let admin: Admin;
 beforeAll(async () => {

@@ -3,26 +3,16 @@
  * server: after a restart it is replayed from the command topic and resumes from its committed
  * offsets, and every input record has its output (at least once).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import type { ChildProcess } from 'node:child_process';
 import avro from 'avsc';
 import type { Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../../../src/paths.ts';
 import { createRegistryClient } from '../../../src/registry/client.ts';
 import { frame } from '../../../src/registry/serde.ts';
-import { testConfig, testKafka, uniqueName } from '../../support/env.ts';
+import { freePort, testConfig, testKafka, uniqueName } from '../../support/env.ts';
 import { deleteTestTopics, trackTopic } from '../../support/kafka.ts';
-import { serviceIdFor, until } from '../../support/ksql.ts';
+import { killHard, serviceIdFor, spawnKsqlServer, until } from '../../support/ksql.ts';
 import { createTopicsReady } from '../../../src/kafka/admin.ts';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const address = server.address();
-  await new Promise<void>((r) => server.close(() => r()));
-  return typeof address === 'object' && address ? address.port : 0;
-}
 
 const registry = createRegistryClient(testConfig.registry.url);
 const paymentSchema = {
@@ -42,21 +32,6 @@ const serviceId = serviceIdFor('durable');
 const input = trackTopic(uniqueName('payments'));
 const output = trackTopic(uniqueName('doubled'));
 
-function startServer(port: number): ChildProcess {
-  return spawn(
-    process.execPath,
-    [`${PROJECT_ROOT}/bin/streamdesk.js`, 'ksql-server', '--port', String(port)],
-    {
-      env: { ...process.env, STREAMDESK_KSQL_SERVICE_ID: serviceId, STREAMDESK_LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-}
-
-async function ready(port: number): Promise<void> {
-  await until(async () => (await fetch(`http://127.0.0.1:${port}/healthcheck`)).status === 200, 60_000);
-}
-
 beforeAll(async () => {
   admin = testKafka('durable-test').admin();
   await admin.connect();
@@ -74,8 +49,7 @@ describe('persistent query durability', () => {
   it('AVRO in and out: survives kill -9 of the server and resumes without losing records', async () => {
     const schemaId = await registry.register(`${input}-value`, JSON.stringify(paymentSchema));
     const port = await freePort();
-    child = startServer(port);
-    await ready(port);
+    child = await spawnKsqlServer(port, serviceId);
     const statement = await fetch(`http://127.0.0.1:${port}/ksql`, {
       method: 'POST',
       body: JSON.stringify({
@@ -125,12 +99,10 @@ describe('persistent query durability', () => {
     await until(async () => outputs.size >= 50, 60_000);
     // Kill the server while records keep arriving.
     const during = produce(100);
-    child.kill('SIGKILL');
-    await new Promise((r) => child?.once('exit', r));
+    await killHard(child);
     await during;
     await produce(100);
-    child = startServer(port);
-    await ready(port);
+    child = await spawnKsqlServer(port, serviceId);
     await until(async () => outputs.size >= 300, 90_000);
     await consumer.disconnect();
     await producer.disconnect();

@@ -4,27 +4,18 @@
  * duplicated, and every outbox event is on its topic exactly once (read_committed).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import type { Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TicketRequest } from '../../../src/contracts/generated/processing-tickets-in-value.ts';
 import { prefixed, TOPICS } from '../../../src/contracts/topics.ts';
 import { PROJECT_ROOT } from '../../../src/paths.ts';
 import { EVENT_ID_HEADER } from '../../../src/services/tickets/outbox.ts';
-import { testKafka } from '../../support/env.ts';
+import { freePort, testKafka } from '../../support/env.ts';
 import { eventually, ticketRequest, ticketsEnv, type TicketsEnv } from '../../support/tickets.ts';
 
 const CONTACTS = 500;
 const PER_CONTACT = 20;
 const HOUR = 3_600_000;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const address = server.address();
-  await new Promise<void>((r) => server.close(() => r()));
-  return typeof address === 'object' && address ? address.port : 0;
-}
 
 /** The workload, and the number of tickets the threading rules must produce from it. */
 function workload(): { requests: TicketRequest[]; expectedTickets: number } {
