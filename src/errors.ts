@@ -216,6 +216,37 @@ export const ERRORS = {
     description:
       'A consumed record decodes but cannot be acted on (missing contact key, unknown kind...); sent to the dead-letter topic.',
   },
+  KSQL_UNAVAILABLE: {
+    code: 'SD_ERR_KSQL_UNAVAILABLE',
+    retriable: true,
+    httpStatus: 503,
+    description:
+      'The ksqlDB server (or the local engine) did not answer; start it (`streamdesk up`) or check STREAMDESK_KSQL_URL.',
+  },
+  MIGRATION_INVALID: {
+    code: 'SD_ERR_MIGRATION_INVALID',
+    retriable: false,
+    description:
+      'A migration file or the migrations configuration is not valid (name, version, variable, statement kind); fix the named file.',
+  },
+  MIGRATION_FAILED: {
+    code: 'SD_ERR_MIGRATION_FAILED',
+    retriable: false,
+    description:
+      'A migration statement was rejected by the server; the version is recorded as ERROR. Fix the file (or the server) and apply again.',
+  },
+  MIGRATION_DRIFT: {
+    code: 'SD_ERR_MIGRATION_DRIFT',
+    retriable: false,
+    description:
+      'An applied migration file changed or disappeared since it was applied (checksum differs); restore it and add a new migration instead.',
+  },
+  MIGRATION_METADATA_MISSING: {
+    code: 'SD_ERR_MIGRATION_METADATA_MISSING',
+    retriable: false,
+    description:
+      'The migrations metadata (MIGRATION_EVENTS, MIGRATION_SCHEMA_VERSIONS) does not exist on the server; `ksql migrate apply` creates it.',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorKey = keyof typeof ERRORS;

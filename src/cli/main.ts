@@ -9,6 +9,7 @@ import { isStreamdeskError } from '../errors.ts';
 import { PROJECT_ROOT } from '../paths.ts';
 import { dispatch, type Command } from './command.ts';
 import { intakeCommand } from './intake.ts';
+import { ksqlCommand } from './ksql.ts';
 import { ksqlServerCommand } from './ksql-server.ts';
 import { schemasCommand } from './schemas.ts';
 import { stackCommand } from './stack.ts';
@@ -25,6 +26,7 @@ export const rootCommand: Command = {
     schemasCommand,
     intakeCommand,
     ksqlServerCommand,
+    ksqlCommand,
     ticketsCommand,
   ],
   details: 'Configuration comes from the environment and an optional .env file (keys: .env.example).',
