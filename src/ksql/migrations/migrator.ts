@@ -425,9 +425,7 @@ export function createMigrator(
             { ...base, state: 'MIGRATED', completedOn: String(now()), errorReason: NO_ERROR },
             options,
           );
-        out(
-          `  ${options.dryRun ? 'would be' : ''}${options.dryRun ? ' ' : ''}MIGRATED in ${now() - started} ms`,
-        );
+        out(options.dryRun ? '  (dry run: nothing sent)' : `  MIGRATED in ${now() - started} ms`);
         applied.push(file.version);
         latest = file.version;
       }
