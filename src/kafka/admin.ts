@@ -64,3 +64,26 @@ export async function createTopicsReady(
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/**
+ * Delete topics and wait until the broker no longer knows them: KRaft acknowledges a deletion before
+ * every broker forgot the topic, and a topic of the same name created in that window vanishes.
+ */
+export async function deleteTopicsGone(
+  admin: Admin,
+  topics: readonly string[],
+  timeoutMs = 30_000,
+): Promise<void> {
+  const existing = new Set(await admin.listTopics());
+  const present = topics.filter((t) => existing.has(t));
+  if (present.length === 0) return;
+  await admin.deleteTopics({ topics: present, timeout: timeoutMs });
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const left = new Set(await admin.listTopics());
+    if (!present.some((t) => left.has(t))) return;
+    if (Date.now() > deadline)
+      throw new Error(`topics still present ${timeoutMs} ms after deletion: ${present.join(', ')}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -2,6 +2,7 @@
  * The engine's ports over the real services: topics over kafkajs (admin + producer), the schema
  * registry over streamdesk's registry client, the processing log into a Kafka topic.
  */
+import { deleteTopicsGone } from '../../kafka/admin.ts';
 import type { Admin, IHeaders, Producer } from 'kafkajs';
 import type { RegistryClient } from '../../registry/client.ts';
 import type { ProcessingLog, ProcessingLogEntry } from '../execution/processing-log.ts';
@@ -56,8 +57,7 @@ export function createKafkaTopicIO(options: KafkaTopicIOOptions): TopicIO {
       ]);
     },
     async deleteTopic(name) {
-      if ((await admin.listTopics()).includes(name))
-        await admin.deleteTopics({ topics: [name], timeout: 30_000 });
+      await deleteTopicsGone(admin, [name]);
     },
     async listTopics() {
       const names = (await admin.listTopics()).filter((t) => !t.startsWith('__'));

@@ -17,7 +17,7 @@ import { createKafkaProcessingLog, createKafkaTopicIO, createRegistryPort } from
 import { changelogTopicName } from '../execution/state.ts';
 import { readToEnd } from './read-to-end.ts';
 import { createQueryRunner, type ProcessingGuarantee, type QueryRunner } from './query-runner.ts';
-import { createTopicsReady } from '../../kafka/admin.ts';
+import { createTopicsReady, deleteTopicsGone } from '../../kafka/admin.ts';
 
 export interface KsqlRuntimeConfig {
   readonly brokers: readonly string[];
@@ -162,7 +162,7 @@ export function createKsqlRuntime(config: KsqlRuntimeConfig, logger: Logger): Ks
         runners.delete(queryId);
         void runner.stop().then(async () => {
           const topics = runner.changelogTopics();
-          if (topics.length > 0) await admin.deleteTopics({ topics }).catch(() => undefined);
+          if (topics.length > 0) await deleteTopicsGone(admin, topics).catch(() => undefined);
         });
       },
     },
