@@ -104,8 +104,23 @@ function topic(v: JsonValue): QttTopic {
   };
 }
 
+/**
+ * streamdesk's extensions of the case format, for case files that test the product's own topology
+ * (test/ksql/*.qtt.json) without copying it: a case's `"migrations": {"dir", "variables"}` takes its
+ * statements from a ksql-migrations folder (variables substituted, SET/UNSET as properties), and a
+ * topic's `"valueSchemaFile"` names an .avsc file instead of an inline `valueSchema`. Paths are
+ * relative to the case file.
+ */
+export interface CaseFileResolver {
+  migrations(
+    dir: string,
+    variables: Readonly<Record<string, string>>,
+  ): { statements: string[]; properties: Record<string, string> };
+  schemaFile(path: string): JsonValue;
+}
+
 /** Parses one case file's text into runs (one per format × config). */
-export function parseCaseFile(file: string, text: string): QttRun[] {
+export function parseCaseFile(file: string, text: string, resolver?: CaseFileResolver): QttRun[] {
   const root = parseJson(stripJsonComments(text));
   if (!isJsonObject(root) || !Array.isArray(root.tests)) throw new Error(`${file}: no "tests" array`);
   const runs: QttRun[] = [];
@@ -114,8 +129,19 @@ export function parseCaseFile(file: string, text: string): QttRun[] {
     const name = str(t.name) ?? '(unnamed)';
     const formats = Array.isArray(t.format) ? t.format.map((f) => str(f) ?? '') : [undefined];
     const configs = Array.isArray(t.config) ? t.config.map((c) => str(c) ?? '') : [undefined];
-    const statements = Array.isArray(t.statements) ? t.statements.map((s) => str(s) ?? '') : [];
-    const props = isJsonObject(t.properties) ? t.properties : {};
+    let statements = Array.isArray(t.statements) ? t.statements.map((s) => str(s) ?? '') : [];
+    let props: JsonObject = isJsonObject(t.properties) ? t.properties : {};
+    if (isJsonObject(t.migrations)) {
+      if (resolver === undefined)
+        throw new Error(`${file}: "migrations" needs a resolver (load the file with loadRuns)`);
+      const vars = isJsonObject(t.migrations.variables) ? t.migrations.variables : {};
+      const resolved = resolver.migrations(
+        str(t.migrations.dir) ?? '',
+        Object.fromEntries(Object.keys(vars).map((k) => [k, str(vars[k]) ?? ''])),
+      );
+      statements = [...resolved.statements, ...statements];
+      props = { ...resolved.properties, ...props };
+    }
     for (const format of formats) {
       for (const config of configs) {
         const subst = (s: string): string => {
@@ -135,7 +161,14 @@ export function parseCaseFile(file: string, text: string): QttRun[] {
           enabled: t.enabled !== false,
           statements: statements.map(subst),
           properties,
-          topics: Array.isArray(t.topics) ? t.topics.map(topic) : [],
+          topics: Array.isArray(t.topics)
+            ? t.topics.map((v) => {
+                const schemaFile = isJsonObject(v) ? str(v.valueSchemaFile) : undefined;
+                if (schemaFile === undefined || !isJsonObject(v)) return topic(v);
+                if (resolver === undefined) throw new Error(`${file}: "valueSchemaFile" needs a resolver`);
+                return topic({ ...v, valueSchema: resolver.schemaFile(schemaFile) });
+              })
+            : [],
           inputs: Array.isArray(t.inputs) ? t.inputs.map(record) : [],
           outputs: Array.isArray(t.outputs) ? t.outputs.map(record) : [],
           ...(ee === undefined

@@ -2,8 +2,11 @@
  * Finds and loads QTT case files from folders or files, and runs them (the I/O edge of the runner).
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
-import { parseCaseFile, type QttRun } from './cases.ts';
+import { basename, dirname, join, resolve } from 'node:path';
+import { loadMigrations } from '../migrations/files.ts';
+import { prepare } from '../migrations/migrator.ts';
+import { parseJson } from '../serde/json-text.ts';
+import { parseCaseFile, type CaseFileResolver, type QttRun } from './cases.ts';
 import { runCase, summarize, type QttReport, type RunResult } from './runner.ts';
 
 export function findCaseFiles(paths: readonly string[]): string[] {
@@ -19,7 +22,29 @@ export function findCaseFiles(paths: readonly string[]): string[] {
 }
 
 export function loadRuns(files: readonly string[]): QttRun[] {
-  return files.flatMap((f) => parseCaseFile(basename(f), readFileSync(f, 'utf8')));
+  return files.flatMap((f) => parseCaseFile(basename(f), readFileSync(f, 'utf8'), resolverFor(dirname(f))));
+}
+
+/** Resolves the streamdesk extensions of a case file (see CaseFileResolver) relative to its folder. */
+function resolverFor(folder: string): CaseFileResolver {
+  return {
+    migrations(dir, variables) {
+      const { files } = loadMigrations(resolve(folder, dir));
+      const defines = new Map(Object.entries(variables).map(([k, v]) => [k.toUpperCase(), v]));
+      const statements: string[] = [];
+      const properties: Record<string, string> = {};
+      for (const file of files) {
+        for (const s of prepare(file, defines)) {
+          if (s.kind === 'server') statements.push(`${s.text};`);
+          else if (s.kind === 'set') properties[s.property] = s.value;
+        }
+      }
+      return { statements, properties };
+    },
+    schemaFile(path) {
+      return parseJson(readFileSync(resolve(folder, path), 'utf8'));
+    },
+  };
 }
 
 export async function runPaths(
