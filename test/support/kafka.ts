@@ -69,3 +69,46 @@ export function groupConsumer(kafka: Kafka, groupId: string, readUncommitted = f
     maxWaitTimeInMs: 200,
   });
 }
+
+export interface ReadRecord {
+  readonly key: string | null;
+  readonly value: Buffer | null;
+  readonly partition: number;
+  readonly timestamp: number;
+}
+
+/**
+ * Read a topic from the beginning (read_committed) until `expected` records arrived or `timeoutMs`
+ * passed, then a little longer (a duplicate would show), and return everything read.
+ */
+export async function readTopic(
+  kafka: Kafka,
+  topic: string,
+  expected: number,
+  timeoutMs = 30_000,
+): Promise<ReadRecord[]> {
+  const records: ReadRecord[] = [];
+  const consumer = kafka.consumer({
+    groupId: uniqueName('reader'),
+    maxWaitTimeInMs: 100,
+    readUncommitted: false,
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ partition, message }) => {
+      records.push({
+        key: message.key?.toString() ?? null,
+        value: message.value,
+        partition,
+        timestamp: Number(message.timestamp),
+      });
+      return Promise.resolve();
+    },
+  });
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && records.length < expected) await new Promise((r) => setTimeout(r, 100));
+  await new Promise((r) => setTimeout(r, 500));
+  await consumer.disconnect();
+  return records;
+}
