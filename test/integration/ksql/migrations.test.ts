@@ -73,7 +73,8 @@ function run(args: string[]): Promise<Ran> {
       [join(PROJECT_ROOT, 'bin', 'streamdesk.js'), ...args],
       { encoding: 'utf8', env: { ...process.env, STREAMDESK_LOG_LEVEL: 'silent' }, timeout: 120_000 },
       (error, stdout, stderr) => {
-        if (error !== null && typeof error.code !== 'number') reject(error);
+        if (error !== null && typeof error.code !== 'number')
+          reject(new Error(error.message, { cause: error }));
         else resolve({ status: error === null ? 0 : Number(error.code), stdout, stderr });
       },
     );
