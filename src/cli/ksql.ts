@@ -5,6 +5,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCatalog, PROFILES, type Profile } from '../contracts/catalog.ts';
+import { profileOf } from './topics.ts';
 import { StreamdeskError } from '../errors.ts';
 import { contractVariables } from '../ksql/migrations/contract-variables.ts';
 import { loadMigrations, loadMigrationsProject, newMigrationFileName } from '../ksql/migrations/files.ts';
@@ -43,10 +44,18 @@ function stringOption(args: ParsedArgs, name: string): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-async function session(args: ParsedArgs, ctx: CliContext): Promise<Session> {
-  const project = loadMigrationsProject(stringOption(args, 'config-dir') ?? join(ctx.root, 'ksql'));
+function sessionOf(args: ParsedArgs, ctx: CliContext): Promise<Session> {
+  return session(stringOption(args, 'config-dir'), stringOption(args, 'server'), ctx);
+}
+
+async function session(
+  configDir: string | undefined,
+  server: string | undefined,
+  ctx: CliContext,
+): Promise<Session> {
+  const project = loadMigrationsProject(configDir ?? join(ctx.root, 'ksql'));
   const { files, ignored } = loadMigrations(project.migrationsDir);
-  const url = (stringOption(args, 'server') ?? ctx.config.ksql.url).replace(/\/+$/, '');
+  const url = (server ?? ctx.config.ksql.url).replace(/\/+$/, '');
   const client = createKsqlRestClient(url);
   let serviceId: string | undefined;
   const migrator = createMigrator(client, project.names, async () => {
@@ -149,32 +158,51 @@ registry), with <T> the topic name upper-cased, dots as underscores (e.g. INGEST
           : args.values['next'] === true
             ? { kind: 'next' }
             : { kind: 'all' };
-    const profileName = stringOption(args, 'profile') ?? ctx.config.profile;
-    const profile = PROFILES.find((p) => p === profileName);
-    if (profile === undefined) throw usageError(`--profile must be ${PROFILES.join(' or ')}`);
-    const s = await session(args, ctx);
-    const variables = await topologyVariables(ctx, profile);
     const defines = args.values['define'];
-    for (const d of Array.isArray(defines) ? defines : []) {
-      const [name, value] = parseDefine(String(d));
-      variables.set(name, value);
-    }
-    ctx.out(`migrations in ${s.migrationsDir}: ${s.files.length} file(s); server ${s.url}`);
-    for (const name of s.ignored) ctx.out(`  ignored ${name} (not V<6 digits>__<name>.sql)`);
-    const result = await s.migrator.apply(s.files, {
+    await applyMigrations(ctx, {
+      profile: profileOf(args, ctx),
       target,
-      variables,
+      defines: (Array.isArray(defines) ? defines : []).map(String),
       dryRun: args.values['dry-run'] === true,
-      out: ctx.out,
+      server: stringOption(args, 'server'),
+      configDir: stringOption(args, 'config-dir'),
     });
-    if (result.applied.length > 0) {
-      ctx.out(
-        `${args.values['dry-run'] === true ? 'dry run: would apply' : 'applied'} ${result.applied.length} migration(s); the server is at version ${result.version}`,
-      );
-    }
     return 0;
   },
 };
+
+export interface ApplyMigrationsOptions {
+  readonly profile: Profile;
+  readonly target: ApplyTarget;
+  /** name=value */
+  readonly defines: readonly string[];
+  readonly dryRun: boolean;
+  readonly server?: string | undefined;
+  readonly configDir?: string | undefined;
+}
+
+/** `ksql migrate apply` (also a step of `streamdesk up`). */
+export async function applyMigrations(ctx: CliContext, options: ApplyMigrationsOptions): Promise<void> {
+  const s = await session(options.configDir, options.server, ctx);
+  const variables = await topologyVariables(ctx, options.profile);
+  for (const d of options.defines) {
+    const [name, value] = parseDefine(d);
+    variables.set(name, value);
+  }
+  ctx.out(`migrations in ${s.migrationsDir}: ${s.files.length} file(s); server ${s.url}`);
+  for (const name of s.ignored) ctx.out(`  ignored ${name} (not V<6 digits>__<name>.sql)`);
+  const result = await s.migrator.apply(s.files, {
+    target: options.target,
+    variables,
+    dryRun: options.dryRun,
+    out: ctx.out,
+  });
+  if (result.applied.length > 0) {
+    ctx.out(
+      `${options.dryRun ? 'dry run: would apply' : 'applied'} ${result.applied.length} migration(s); the server is at version ${result.version}`,
+    );
+  }
+}
 
 /** Catalog/registry variables; the registry is optional (only _SCHEMA_ID needs it). */
 async function topologyVariables(ctx: CliContext, profile: Profile): Promise<Map<string, string>> {
@@ -207,7 +235,7 @@ const info: Command = {
   usage: ['ksql migrate info [--json]'],
   options: { ...common, json: { type: 'boolean', description: 'Print the rows as JSON.' } },
   async run(args, ctx) {
-    const s = await session(args, ctx);
+    const s = await sessionOf(args, ctx);
     const exists = await s.migrator.metadataExists();
     const rows = exists
       ? await s.migrator.info(s.files)
@@ -249,7 +277,7 @@ const validate: Command = {
   options: common,
   details: 'Exit code 0 when valid; 1 with SD_ERR_MIGRATION_DRIFT naming each changed or missing file.',
   async run(args, ctx) {
-    const s = await session(args, ctx);
+    const s = await sessionOf(args, ctx);
     if (!(await s.migrator.metadataExists())) {
       throw new StreamdeskError(
         'MIGRATION_METADATA_MISSING',
@@ -307,7 +335,7 @@ const initialize: Command = {
   usage: ['ksql migrate initialize-metadata'],
   options: common,
   async run(args, ctx) {
-    const s = await session(args, ctx);
+    const s = await sessionOf(args, ctx);
     const { created } = await s.migrator.initializeMetadata();
     ctx.out(
       created.length === 0 ? 'the migrations metadata exists already' : `created ${created.join(', ')}`,
@@ -327,7 +355,7 @@ const destroy: Command = {
   async run(args, ctx) {
     if (args.values['yes'] !== true)
       throw usageError('destroy-metadata deletes the record of applied migrations; add --yes to confirm');
-    const s = await session(args, ctx);
+    const s = await sessionOf(args, ctx);
     const { dropped } = await s.migrator.destroyMetadata();
     ctx.out(
       dropped.length === 0

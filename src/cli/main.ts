@@ -15,12 +15,16 @@ import { schemasCommand } from './schemas.ts';
 import { stackCommand } from './stack.ts';
 import { ticketsCommand } from './tickets.ts';
 import { topicsCommand } from './topics.ts';
+import { downCommand, statusCommand, upCommand } from './up.ts';
 
 export const rootCommand: Command = {
   name: 'streamdesk',
   summary: 'event-streaming backbone for customer-support CRMs',
   usage: ['<command> [options]', '<command> --help'],
   subcommands: [
+    upCommand,
+    downCommand,
+    statusCommand,
     stackCommand,
     topicsCommand,
     schemasCommand,

@@ -1,4 +1,4 @@
-import { loadCatalog, PROFILES, type Profile } from '../contracts/catalog.ts';
+import { loadCatalog, PROFILES, withTopicPrefix, type Profile } from '../contracts/catalog.ts';
 import { StreamdeskError } from '../errors.ts';
 import { withAdmin } from '../kafka/admin.ts';
 import {
@@ -18,7 +18,7 @@ const options: Record<string, OptionSpec> = {
   json: { type: 'boolean', description: 'Print the plan as JSON.' },
 };
 
-function profileOf(args: ParsedArgs, ctx: CliContext): Profile {
+export function profileOf(args: ParsedArgs, ctx: CliContext): Profile {
   const value = args.values['profile'] ?? ctx.config.profile;
   const found = PROFILES.find((p) => p === value);
   if (!found) throw usageError(`--profile must be ${PROFILES.join(' or ')}`);
@@ -34,7 +34,7 @@ const plan: Command = {
   details: 'Exit code 0 when the plan can be applied (with or without changes), 1 when it contains refusals.',
   async run(args, ctx) {
     const profile = profileOf(args, ctx);
-    const catalog = loadCatalog(ctx.root);
+    const catalog = withTopicPrefix(loadCatalog(ctx.root), ctx.config.topicPrefix);
     const result = await withAdmin(ctx.config.kafka.brokers, (admin) => planTopics(admin, catalog, profile));
     ctx.out(args.values['json'] === true ? JSON.stringify(result, null, 2) : formatTopicPlan(result));
     return refusals(result).length > 0 ? 1 : 0;
@@ -52,25 +52,29 @@ A plan with any refusal (fewer partitions than on the cluster, a different repli
 not enough brokers for the profile) applies nothing and exits 1 with SD_ERR_TOPICS_REFUSED.
 Config drift is corrected: the topic's overrides become exactly the catalog's.`,
   async run(args, ctx) {
-    const profile = profileOf(args, ctx);
-    const catalog = loadCatalog(ctx.root);
-    await withAdmin(ctx.config.kafka.brokers, async (admin) => {
-      const before = await planTopics(admin, catalog, profile);
-      ctx.out(formatTopicPlan(before));
-      if (before.actions.length === 0) return;
-      await applyTopicPlan(admin, before, ctx.out);
-      const after = await waitForConvergence(admin, catalog, profile);
-      if (after.actions.length > 0) {
-        throw new StreamdeskError(
-          'KAFKA_UNAVAILABLE',
-          `after apply the cluster still differs from the catalog:\n${formatTopicPlan(after)}`,
-        );
-      }
-      ctx.out(`applied: all ${after.unchanged.length} catalog topics are as declared`);
-    });
+    await applyCatalogTopics(ctx, profileOf(args, ctx));
     return 0;
   },
 };
+
+/** `topics apply`: plan, apply, and wait until the cluster shows the catalog. */
+export async function applyCatalogTopics(ctx: CliContext, profile: Profile): Promise<void> {
+  const catalog = withTopicPrefix(loadCatalog(ctx.root), ctx.config.topicPrefix);
+  await withAdmin(ctx.config.kafka.brokers, async (admin) => {
+    const before = await planTopics(admin, catalog, profile);
+    ctx.out(formatTopicPlan(before));
+    if (before.actions.length === 0) return;
+    await applyTopicPlan(admin, before, ctx.out);
+    const after = await waitForConvergence(admin, catalog, profile);
+    if (after.actions.length > 0) {
+      throw new StreamdeskError(
+        'KAFKA_UNAVAILABLE',
+        `after apply the cluster still differs from the catalog:\n${formatTopicPlan(after)}`,
+      );
+    }
+    ctx.out(`applied: all ${after.unchanged.length} catalog topics are as declared`);
+  });
+}
 
 export const topicsCommand: Command = {
   name: 'topics',

@@ -306,3 +306,19 @@ export function subjectsOf(catalog: Catalog): { subject: string; compatibility: 
   }
   return [...seen].map(([subject, compatibility]) => ({ subject, compatibility }));
 }
+
+/** The catalog with every topic under STREAMDESK_TOPIC_PREFIX (subjects keep their catalog names). */
+export function withTopicPrefix(catalog: Catalog, prefix: string): Catalog {
+  if (prefix === '') return catalog;
+  const rename = (name: string | undefined): string | undefined =>
+    name === undefined ? undefined : `${prefix}${name}`;
+  return {
+    ...catalog,
+    topics: catalog.topics.map((t) => ({
+      ...t,
+      name: `${prefix}${t.name}`,
+      sourceTopic: rename(t.sourceTopic),
+      coPartitionedWith: rename(t.coPartitionedWith),
+    })),
+  };
+}

@@ -17,7 +17,8 @@ export interface StackPaths {
   readonly run: string;
 }
 
-export type ServiceName = 'postgres' | 'redis' | 'kafka' | 'registry';
+/** The infrastructure (`stack up`) and streamdesk's own processes (`streamdesk up`, src/stack/apps.ts). */
+export type ServiceName = 'postgres' | 'redis' | 'kafka' | 'registry' | 'ksql' | 'tickets' | 'intake';
 
 /** running: started by this stack; external: answering, but not ours (left alone by `down`). */
 export type ServiceState = 'running' | 'external' | 'stopped' | 'unhealthy';

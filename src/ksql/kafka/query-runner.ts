@@ -15,7 +15,15 @@
  * with backoff from the last committed offsets and the changelog, as ksqlDB restarts failed queries.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Admin, Consumer, EachBatchPayload, Kafka, Message, Producer } from 'kafkajs';
+import {
+  Partitioners,
+  type Admin,
+  type Consumer,
+  type EachBatchPayload,
+  type Kafka,
+  type Message,
+  type Producer,
+} from 'kafkajs';
 import type { Logger } from 'pino';
 import type { RunningQuery } from '../execution/engine.ts';
 import type { OutputRecord } from '../execution/processor.ts';
@@ -260,6 +268,9 @@ export function createQueryRunner(options: QueryRunnerOptions): QueryRunner {
           idempotent: true,
           maxInFlightRequests: 1,
           allowAutoTopicCreation: false,
+          // The Java-compatible partitioner (as the shared producer), retrying until the broker answers.
+          createPartitioner: Partitioners.DefaultPartitioner,
+          retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 2000 },
         });
         await txProducer.connect();
       }
