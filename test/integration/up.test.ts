@@ -151,7 +151,7 @@ describe('streamdesk up', () => {
     );
     expect(rows.map((r) => [r.channel, r.priority, r.thread_key])).toEqual([
       ['WEB_FORM', 'HIGH', `form:${reference}`],
-      ['WHATSAPP', 'NORMAL', `whatsapp:${'106540352242922'}:phone:+15550109999`],
+      ['WHATSAPP', 'NORMAL', `whatsapp:106540352242922:phone:+15550109999`],
     ]);
     const contacts = await db.query<{ contact_key: string }>(
       'SELECT contact_key FROM customer_identities ORDER BY contact_key',
