@@ -19,7 +19,10 @@ export interface LoadSpec {
   readonly rate?: number;
   readonly durationMs: number;
   readonly warmupMs: number;
-  /** Module exporting `next(): { body: string; headers: Record<string,string> }`. */
+  /**
+   * Module exporting `next(scheduledAtEpochMs): { body: string; headers: Record<string,string> }`;
+   * the argument is when the request was due (wall clock), for bodies that carry their send time.
+   */
   readonly bodies: string;
 }
 
@@ -43,14 +46,14 @@ function percentile(sorted: Float64Array, p: number): number {
 
 async function generate(spec: LoadSpec): Promise<LoadResult> {
   const { next } = (await import(spec.bodies)) as {
-    next: () => { body: string; headers: Record<string, string> };
+    next: (scheduledAtEpochMs: number) => { body: string; headers: Record<string, string> };
   };
   const pool = new Pool(spec.url, { connections: spec.concurrency, pipelining: 1, keepAliveTimeout: 30_000 });
   const latencies: number[] = [];
   const statuses: Record<string, number> = {};
   const state = { measuring: false, stop: false };
   const send = async (scheduledAt: number): Promise<void> => {
-    const { body, headers } = next();
+    const { body, headers } = next(performance.timeOrigin + scheduledAt);
     let status: string;
     try {
       const response = await pool.request({ method: 'POST', path: spec.path, body, headers });
