@@ -3,7 +3,14 @@
  * addresses, never message content) to stdout in JSON; here it is quiet by default and routed to a
  * caller-supplied sink when one is given.
  */
-import { Kafka, logLevel as KafkaLogLevel, type KafkaConfig, type logCreator } from 'kafkajs';
+import {
+  Kafka,
+  logLevel as KafkaLogLevel,
+  Partitioners,
+  type KafkaConfig,
+  type logCreator,
+  type ProducerConfig,
+} from 'kafkajs';
 
 export interface KafkaClientOptions {
   readonly brokers: readonly string[];
@@ -39,4 +46,23 @@ export function createKafka(options: KafkaClientOptions): Kafka {
     retry: { retries: options.retries ?? 5 },
   };
   return new Kafka(config);
+}
+
+/**
+ * Settings for a transactional producer (ksql queries under exactly-once, the tickets outbox relay):
+ * idempotent, one request in flight, the Java-compatible partitioner, retrying until the broker
+ * answers. A transaction begun right after a commit meets CONCURRENT_TRANSACTIONS until the broker has
+ * written the previous one's markers (a few milliseconds); kafkajs retries that send with the
+ * producer's backoff, so it starts at 5 ms instead of the default 100 ms, which cost every
+ * exactly-once hop 100–400 ms (measured: join hop p50 400 ms → 4 ms).
+ */
+export function transactionalProducerConfig(transactionalId: string): ProducerConfig {
+  return {
+    transactionalId,
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 5, maxRetryTime: 2000 },
+  };
 }

@@ -15,20 +15,13 @@
  * with backoff from the last committed offsets and the changelog, as ksqlDB restarts failed queries.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  Partitioners,
-  type Admin,
-  type Consumer,
-  type EachBatchPayload,
-  type Kafka,
-  type Message,
-  type Producer,
-} from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, Kafka, Message, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { RunningQuery } from '../execution/engine.ts';
 import type { OutputRecord } from '../execution/processor.ts';
 import type { ChangelogRecord } from '../execution/state.ts';
 import { createTopicsReady } from '../../kafka/admin.ts';
+import { transactionalProducerConfig } from '../../kafka/client.ts';
 import { readToEnd } from './read-to-end.ts';
 import type { TopicRecord } from '../execution/topic-io.ts';
 import { partitionForKey } from '../execution/topic-io.ts';
@@ -263,15 +256,7 @@ export function createQueryRunner(options: QueryRunnerOptions): QueryRunner {
       if (exactlyOnce) {
         // Connecting a transactional producer fences an earlier incarnation and aborts its open
         // transaction, so the read_committed restore below is not held up by it.
-        txProducer = options.kafka.producer({
-          transactionalId: `${options.groupId}-tx`,
-          idempotent: true,
-          maxInFlightRequests: 1,
-          allowAutoTopicCreation: false,
-          // The Java-compatible partitioner (as the shared producer), retrying until the broker answers.
-          createPartitioner: Partitioners.DefaultPartitioner,
-          retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 2000 },
-        });
+        txProducer = options.kafka.producer(transactionalProducerConfig(`${options.groupId}-tx`));
         await txProducer.connect();
       }
       if (stores.length > 0 && !(fresh && !restored)) await restore(admin);

@@ -10,6 +10,7 @@
  * an aborted transaction that read_committed consumers never see. One relay runs at a time
  * (PostgreSQL advisory lock).
  */
+import { transactionalProducerConfig } from '../../kafka/client.ts';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kafka, Producer } from 'kafkajs';
@@ -279,12 +280,7 @@ export function createOutboxRelay(options: RelayOptions): OutboxRelay {
           await sleep(1000); // another instance relays; stand by
           continue;
         }
-        producer = options.kafka.producer({
-          transactionalId: options.transactionalId,
-          idempotent: true,
-          maxInFlightRequests: 1,
-          allowAutoTopicCreation: false,
-        });
+        producer = options.kafka.producer(transactionalProducerConfig(options.transactionalId));
         await producer.connect();
         const recovered = await lastPublishedOutboxId(
           options.kafka,
