@@ -5,7 +5,9 @@
  * - retriable failures (database or registry unavailable...) go to the retry topic, to be consumed
  *   again after a delay carried in a header (non-blocking: a record not yet due pauses only its
  *   retry partition), and to the dead-letter topic after the last attempt;
- * - offsets are committed after the effect, so delivery is at least once: handlers are idempotent.
+ * - offsets are committed after the effect, so delivery is at least once: handlers are idempotent;
+ * - with `handleBatch`, runs of records are handled together (group commit), falling back to one by
+ *   one when a run fails.
  * A failure to write to the retry or dead-letter topic (Kafka down) fails the batch: kafkajs restarts
  * from the last committed offset, nothing is lost.
  */
@@ -49,6 +51,14 @@ export interface ConsumerRunnerOptions<T> {
   readonly now?: () => number;
   decode(value: Buffer | null): Promise<T>;
   handle(value: T, meta: RecordMeta): Promise<void>;
+  /**
+   * Optional group commit: consecutive decodable records of a partition (first attempts only, up to
+   * `maxBatch`) handled together, e.g. in one database transaction. If it throws, nothing of it may
+   * have taken effect: each record is then handled alone through `handle`, with the usual retry and
+   * dead-letter treatment.
+   */
+  handleBatch?(items: readonly { value: T; meta: RecordMeta }[]): Promise<void>;
+  readonly maxBatch?: number;
   onOutcome?(outcome: Outcome, meta: RecordMeta): void;
 }
 
@@ -161,6 +171,7 @@ export function createConsumerRunner<T>(options: ConsumerRunnerOptions<T>): Cons
       eachBatchAutoResolve: false,
       eachBatch: async (payload) => {
         const { batch } = payload;
+        const pending: { message: KafkaMessage; meta: RecordMeta }[] = [];
         for (const message of batch.messages) {
           if (!payload.isRunning() || payload.isStale()) break;
           const attempt = delayed ? Number(headerString(message.headers, HEADERS.attempts) ?? '1') + 1 : 1;
@@ -178,18 +189,69 @@ export function createConsumerRunner<T>(options: ConsumerRunnerOptions<T>): Cons
               break;
             }
           }
-          await processOne(message, {
+          const meta: RecordMeta = {
             topic: batch.topic,
             partition: batch.partition,
             offset: message.offset,
             attempt,
             headers: message.headers ?? {},
-          });
+          };
+          if (!delayed && options.handleBatch !== undefined) {
+            pending.push({ message, meta });
+            if (pending.length >= (options.maxBatch ?? 200)) await flushRun();
+            continue;
+          }
+          await processOne(message, meta);
           payload.resolveOffset(message.offset);
+          await payload.heartbeat();
+        }
+        await flushRun();
+
+        async function flushRun(): Promise<void> {
+          const run = pending.splice(0);
+          // After a rebalance the records are someone else's (or fetched again): leave them.
+          if (run.length === 0 || !payload.isRunning() || payload.isStale()) return;
+          await processRun(run);
+          payload.resolveOffset(run.at(-1)?.meta.offset ?? '');
           await payload.heartbeat();
         }
       },
     });
+  };
+
+  /**
+   * A run of records: decodable stretches go to `handleBatch` together (falling back to one by one
+   * when that fails); an undecodable record between them takes the usual path (dead letter).
+   */
+  const processRun = async (run: readonly { message: KafkaMessage; meta: RecordMeta }[]): Promise<void> => {
+    let segment: { message: KafkaMessage; value: T; meta: RecordMeta }[] = [];
+    const flushSegment = async (): Promise<void> => {
+      const items = segment;
+      segment = [];
+      if (items.length === 0) return;
+      if (options.handleBatch !== undefined && items.length > 1) {
+        try {
+          await options.handleBatch(items.map(({ value, meta }) => ({ value, meta })));
+          for (const { meta } of items) options.onOutcome?.('processed', meta);
+          return;
+        } catch {
+          // One record of the stretch may be at fault: each gets its own attempt (and outcome).
+        }
+      }
+      for (const { message, meta } of items) await processOne(message, meta);
+    };
+    for (const { message, meta } of run) {
+      let value: T;
+      try {
+        value = await options.decode(message.value);
+      } catch {
+        await flushSegment();
+        await processOne(message, meta);
+        continue;
+      }
+      segment.push({ message, value, meta });
+    }
+    await flushSegment();
   };
 
   return {

@@ -97,4 +97,62 @@ describe('consumer runner retries', () => {
       [HEADERS.errorMessage]: 'database unavailable',
     });
   }, 90_000);
+
+  it('group commit: runs are handled together; a run with a failing record falls back to one by one', async () => {
+    const topic = await createTestTopic(admin, 'batch-in', 1);
+    const retryTopic = await createTestTopic(admin, 'batch-retry', 1);
+    const deadLetterTopic = await createTestTopic(admin, 'batch-dlt', 1);
+    const kafka = testKafka('batch-runner');
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    const committed: string[] = []; // what took effect, in order
+    const batches: number[] = [];
+    const runner = createConsumerRunner<string>({
+      kafka,
+      producer,
+      groupId: uniqueName('batch-runner'),
+      topic,
+      retryTopic,
+      deadLetterTopic,
+      retryDelaysMs: [60_000],
+      maxAttempts: 1,
+      concurrency: 1,
+      maxBatch: 50,
+      logger: pino({ level: 'silent' }),
+      decode: async (value) => {
+        const text = value?.toString() ?? '';
+        if (text === 'undecodable') throw new StreamdeskError('RECORD_UNDECODABLE', 'not a record');
+        return text;
+      },
+      async handle(value) {
+        if (value === 'poison') throw new StreamdeskError('RECORD_INVALID', 'poison');
+        committed.push(value);
+      },
+      // All or nothing, like a database transaction.
+      async handleBatch(items) {
+        if (items.some((i) => i.value === 'poison')) throw new StreamdeskError('RECORD_INVALID', 'poison');
+        batches.push(items.length);
+        committed.push(...items.map((i) => i.value));
+      },
+    });
+    await runner.start();
+    const values = [
+      ...Array.from({ length: 20 }, (_, i) => `a${i}`),
+      'poison',
+      ...Array.from({ length: 5 }, (_, i) => `b${i}`),
+      'undecodable',
+      ...Array.from({ length: 5 }, (_, i) => `c${i}`),
+    ];
+    await producer.send({ topic, acks: -1, messages: values.map((value) => ({ key: 'k', value })) });
+    const expected = values.filter((v) => v !== 'poison' && v !== 'undecodable');
+    await eventually(async () => committed.length >= expected.length, 30_000);
+    await new Promise((r) => setTimeout(r, 500));
+    await runner.stop();
+    await producer.disconnect();
+    trackTopic(retryTopic);
+    // Every good record took effect exactly once, in order; some went through in batches.
+    expect(committed).toEqual(expected);
+    expect(batches.length).toBeGreaterThan(0);
+    expect(Math.max(...batches)).toBeGreaterThan(1);
+  }, 60_000);
 });
