@@ -1,7 +1,9 @@
 /** A local ksql engine (runtime + REST server) with a service id of its own, on a free port. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import avro from 'avsc';
 import { pino } from 'pino';
 import { PROJECT_ROOT } from '../../src/paths.ts';
+import type { RegistryClient } from '../../src/registry/client.ts';
 import { createKsqlRuntime, type KsqlRuntime } from '../../src/ksql/kafka/runtime.ts';
 import { createKsqlServer, type KsqlServer } from '../../src/ksql/server/http.ts';
 import { testConfig, uniqueName } from './env.ts';
@@ -99,4 +101,22 @@ export async function killHard(child: ChildProcess): Promise<void> {
   const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGKILL');
   await exited;
+}
+
+/**
+ * Decodes Confluent-framed Avro records with the writer schema their id names (fetched once per id):
+ * for reading what a ksql query wrote with a schema the test did not register itself.
+ */
+export function writerSchemaDecoder(registry: RegistryClient): (value: Buffer | null) => Promise<unknown> {
+  const types = new Map<number, Promise<avro.Type>>();
+  return async (value) => {
+    const bytes = value ?? Buffer.alloc(0);
+    const id = bytes.readInt32BE(1);
+    let type = types.get(id);
+    if (type === undefined) {
+      type = registry.schemaById(id).then((text) => avro.Type.forSchema(JSON.parse(text) as avro.Schema));
+      types.set(id, type);
+    }
+    return (await type).fromBuffer(bytes.subarray(5)) as unknown;
+  };
 }

@@ -11,7 +11,7 @@ import { createRegistryClient } from '../../../src/registry/client.ts';
 import { frame } from '../../../src/registry/serde.ts';
 import { freePort, testConfig, testKafka, uniqueName } from '../../support/env.ts';
 import { deleteTestTopics, trackTopic } from '../../support/kafka.ts';
-import { killHard, serviceIdFor, spawnKsqlServer, until } from '../../support/ksql.ts';
+import { killHard, serviceIdFor, spawnKsqlServer, until, writerSchemaDecoder } from '../../support/ksql.ts';
 import { createTopicsReady } from '../../../src/kafka/admin.ts';
 
 const registry = createRegistryClient(testConfig.registry.url);
@@ -76,7 +76,7 @@ describe('persistent query durability', () => {
       groupId: uniqueName('durable-reader'),
       maxWaitTimeInMs: 100,
     });
-    const types = new Map<number, avro.Type>();
+    const decode = writerSchemaDecoder(registry);
     await consumer.connect();
     await consumer.subscribe({ topic: output, fromBeginning: true }).catch(async () => {
       await until(async () => (await admin.listTopics()).includes(output));
@@ -84,14 +84,7 @@ describe('persistent query durability', () => {
     });
     await consumer.run({
       eachMessage: async ({ message }) => {
-        const value = message.value ?? Buffer.alloc(0);
-        const id = value.readInt32BE(1);
-        let type = types.get(id);
-        if (!type) {
-          type = avro.Type.forSchema(JSON.parse(await registry.schemaById(id)) as avro.Schema);
-          types.set(id, type);
-        }
-        outputs.set(message.key?.toString() ?? '', type.fromBuffer(value.subarray(5)));
+        outputs.set(message.key?.toString() ?? '', await decode(message.value));
       },
     });
 

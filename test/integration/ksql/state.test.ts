@@ -20,6 +20,7 @@ import {
   startTestKsql,
   until,
   type TestKsql,
+  writerSchemaDecoder,
 } from '../../support/ksql.ts';
 
 const { ConfigResourceTypes } = kafkajs;
@@ -214,7 +215,7 @@ describe('stream-table LEFT JOIN, AVRO, exactly_once_v2, kill -9', () => {
 
     // Read committed output only, counting every record (duplicates included).
     const seen = new Map<string, { count: number; value: Record<string, unknown> }>();
-    const types = new Map<number, avro.Type>();
+    const decode = writerSchemaDecoder(registry);
     const reader = testKafka('join-eos-reader').consumer({
       groupId: uniqueName('join-eos-reader'),
       maxWaitTimeInMs: 100,
@@ -225,14 +226,7 @@ describe('stream-table LEFT JOIN, AVRO, exactly_once_v2, kill -9', () => {
     await reader.subscribe({ topic: enriched, fromBeginning: true });
     await reader.run({
       eachMessage: async ({ message }) => {
-        const value = message.value ?? Buffer.alloc(0);
-        const id = value.readInt32BE(1);
-        let type = types.get(id);
-        if (!type) {
-          type = avro.Type.forSchema(JSON.parse(await registry.schemaById(id)) as avro.Schema);
-          types.set(id, type);
-        }
-        const decoded = type.fromBuffer(value.subarray(5)) as Record<string, unknown>;
+        const decoded = (await decode(message.value)) as Record<string, unknown>;
         const key = String(decoded['ORDER_ID']);
         const entry = seen.get(key);
         if (entry) entry.count++;
