@@ -142,9 +142,9 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
     );
     return {
       name: 'e2e',
-      unit: 'ms (p99, intake receipt → ticket row)',
+      unit: 'ms (p99)',
       value: e2e.p99,
-      baseline: 'intake HTTP latency p99, same requests',
+      baseline: 'intake HTTP latency p99 of the same requests (end-to-end = intake receipt → ticket row)',
       baseline_value: Number(measured.p99Ms.toFixed(2)),
       ratio: Number(ratio.toFixed(2)),
       offered_rate: rate,
