@@ -67,7 +67,9 @@ describe('Schema Registry (Apicurio ccompat) with the JS clients', () => {
       baseURLs: [registryUrl],
       maxRetries: 2,
       // axios has no timeout by default: a request lost under load would hang the test instead of retrying.
-      createAxiosDefaults: { timeout: 10_000 },
+      // The budget covers the retries too (axios-retry keeps the first timeout), and the registry shares
+      // PostgreSQL with the tickets crash test running beside this file: 10 s was seen to run out once.
+      createAxiosDefaults: { timeout: 30_000 },
     });
     // Each step named, so a slow registry answer says which call it was.
     const step = async <T>(label: string, work: Promise<T>): Promise<T> => {
