@@ -69,13 +69,10 @@ function toMessage(out: OutputRecord, partitions: number | undefined): Message {
     (out.key !== null && partitions !== undefined && partitions > 0
       ? partitionForKey(out.key, partitions)
       : undefined);
-  return {
-    key: out.key,
-    value: out.value,
-    timestamp: String(out.timestamp),
-    ...(out.headers.length === 0 ? {} : { headers: toKafkaHeaders(out.headers) }),
-    ...(partition === undefined ? {} : { partition }),
-  };
+  const message: Message = { key: out.key, value: out.value, timestamp: String(out.timestamp) };
+  if (out.headers.length > 0) message.headers = toKafkaHeaders(out.headers);
+  if (partition !== undefined) message.partition = partition;
+  return message;
 }
 
 function byTopic(
@@ -321,8 +318,14 @@ export function createQueryRunner(options: QueryRunnerOptions): QueryRunner {
     const outputs: OutputRecord[] = [];
     let last: string | undefined;
     let processed = 0;
+    // Whether the consumer may have stopped or been asked to seek since the last check: only while
+    // awaiting, so records processed synchronously one after another need one check between them.
+    let mayHaveMoved = true;
     for (const message of batch.messages) {
-      if (!payload.isRunning() || payload.isStale()) break;
+      if (mayHaveMoved) {
+        if (!payload.isRunning() || payload.isStale()) break;
+        mayHaveMoved = false;
+      }
       const record: TopicRecord = {
         topic: batch.topic,
         partition: batch.partition,
@@ -332,7 +335,10 @@ export function createQueryRunner(options: QueryRunnerOptions): QueryRunner {
         timestamp: Number(message.timestamp),
         headers: fromKafkaHeaders(message.headers),
       };
-      outputs.push(...(await query.processor.process(record)));
+      if (!query.processor.processSync(record, outputs)) {
+        for (const out of await query.processor.process(record)) outputs.push(out);
+        mayHaveMoved = true;
+      }
       last = message.offset;
       processed++;
     }
