@@ -7,7 +7,7 @@
  * and 100% of the output). Target ratio ≥ 0.80.
  */
 import { randomUUID } from 'node:crypto';
-import { Partitioners, type Admin } from 'kafkajs';
+import { Partitioners } from 'kafkajs';
 import { pino } from 'pino';
 import { createKafka } from '../src/kafka/client.ts';
 import { createKsqlRuntime } from '../src/ksql/kafka/runtime.ts';
@@ -16,33 +16,7 @@ import { createStack } from '../src/stack/stack.ts';
 import { testConfig } from '../test/support/env.ts';
 import type { BenchContext, BenchResult } from './run.ts';
 import { createTopicsReady } from '../src/kafka/admin.ts';
-
-async function total(admin: Admin, topic: string): Promise<number> {
-  const offsets = await admin.fetchTopicOffsets(topic).catch(() => []);
-  return offsets.reduce((n, p) => n + Number(p.high), 0);
-}
-
-/**
- * When the output reached 10% and 100% of the expected records. The rate between the two is the
- * steady-state throughput: it leaves out start-up (query planning, group join), which both sides pay
- * differently.
- */
-async function progress(
-  admin: Admin,
-  topic: string,
-  expected: number,
-  timeoutMs: number,
-): Promise<{ t10: number; t100: number }> {
-  const started = Date.now();
-  let t10: number | undefined;
-  while (Date.now() - started < timeoutMs) {
-    const n = await total(admin, topic);
-    if (t10 === undefined && n >= expected / 10) t10 = Date.now();
-    if (n >= expected) return { t10: t10 ?? Date.now(), t100: Date.now() };
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`${topic} did not reach ${expected} records in ${timeoutMs} ms`);
-}
+import { produceRecords, progress, removeKsqlService } from './ksql-support.ts';
 
 export async function run(ctx: BenchContext): Promise<BenchResult> {
   const records = ctx.number('records', 100_000);
@@ -57,6 +31,8 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
   const input = `bench.ksql.in.${tag}`;
   const engineOut = `bench.ksql.engine.${tag}`;
   const loopOut = `bench.ksql.loop.${tag}`;
+  const serviceId = `bench_${tag}_${randomUUID().slice(0, 4)}_`;
+  const loopGroup = `bench-loop-${tag}`;
   await createTopicsReady(
     admin,
     [input, engineOut, loopOut].map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
@@ -67,23 +43,14 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
     ctx.say(`producing ${records} JSON records to ${input} (${partitions} partitions)`);
     const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
-    for (let i = 0; i < records; i += 5000) {
-      await producer.send({
-        topic: input,
-        acks: -1,
-        messages: Array.from({ length: Math.min(5000, records - i) }, (_, j) => {
-          const n = i + j;
-          return {
-            key: `customer-${n % 1000}`,
-            value: JSON.stringify({
-              CHANNEL: n % 2 === 0 ? 'email' : 'spam',
-              SUBJECT: `order ${n} has not arrived`,
-              PRIORITY: n % 5,
-            }),
-          };
-        }),
-      });
-    }
+    await produceRecords(producer, input, records, (n) => ({
+      key: `customer-${n % 1000}`,
+      value: JSON.stringify({
+        CHANNEL: n % 2 === 0 ? 'email' : 'spam',
+        SUBJECT: `order ${n} has not arrived`,
+        PRIORITY: n % 5,
+      }),
+    }));
 
     // Baseline: the hand-written loop.
     ctx.say('baseline: kafkajs consume → filter/project → produce');
@@ -93,7 +60,7 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
       createPartitioner: Partitioners.DefaultPartitioner,
     });
     await loopProducer.connect();
-    const consumer = kafka.consumer({ groupId: `bench-loop-${tag}`, maxWaitTimeInMs: 100 });
+    const consumer = kafka.consumer({ groupId: loopGroup, maxWaitTimeInMs: 100 });
     await consumer.connect();
     await consumer.subscribe({ topic: input, fromBeginning: true });
     const loopStart = Date.now();
@@ -137,7 +104,7 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
       {
         brokers: config.kafka.brokers,
         registryUrl: config.registry.url,
-        serviceId: `bench_${tag}_${randomUUID().slice(0, 4)}_`,
+        serviceId,
         replicas: 1,
       },
       pino({ level: 'silent' }),
@@ -177,6 +144,8 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
     };
   } finally {
     await admin.deleteTopics({ topics: [input, engineOut, loopOut] }).catch(() => undefined);
+    await admin.deleteGroups([loopGroup]).catch(() => undefined);
+    await removeKsqlService(admin, serviceId).catch(() => undefined);
     await admin.disconnect();
   }
 }

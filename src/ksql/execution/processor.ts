@@ -122,6 +122,20 @@ export interface ProcessorContext {
 type Emit = (row: Row) => void;
 
 /**
+ * `{ ...row, key, value }` (with `old` and `timestamp` when given) without a spread: operators derive
+ * rows per record, and object spreads showed in profiles. Every row gets the same shape.
+ */
+function derive(
+  row: Row,
+  key: readonly unknown[] | null,
+  value: readonly unknown[] | null,
+  old: readonly unknown[] | null | undefined = row.old,
+  timestamp: number = row.timestamp,
+): Row {
+  return { key, value, old, timestamp, partition: row.partition, offset: row.offset, headers: row.headers };
+}
+
+/**
  * The row as the flat array expressions evaluate against (key, value, pseudo columns). With a null
  * value the value and pseudo columns read as NULL: ksqlDB keeps them in the value.
  */
@@ -408,7 +422,7 @@ export function buildProcessor(plan: QueryPlan, ctx: ProcessorContext): QueryPro
           const old = rows.get(key)?.value ?? null;
           if (row.value === null) rows.delete(key, row.timestamp);
           else rows.put(key, row.value, row.timestamp);
-          emit({ ...row, old });
+          emit(derive(row, row.key, row.value, old));
         });
         return;
       }
@@ -430,13 +444,13 @@ export function buildProcessor(plan: QueryPlan, ctx: ProcessorContext): QueryPro
           const value = keep(row, row.value);
           if (row.old === undefined) {
             // The previous row is unknown: forward every change (a non-match as a tombstone).
-            emit({ ...row, value });
+            emit(derive(row, row.key, value));
             return;
           }
           // Like a Kafka Streams filter sending old values: nothing to say when neither matches.
           const old = keep(row, row.old);
           if (value === null && old === null) return;
-          emit({ ...row, value, old });
+          emit(derive(row, row.key, value, old));
         });
         return;
       }
@@ -459,7 +473,7 @@ export function buildProcessor(plan: QueryPlan, ctx: ProcessorContext): QueryPro
             row.value === null
               ? null
               : [...row.value, ...moved.map((i) => (row.key === null ? null : (row.key[i] ?? null)))];
-          emit({ ...row, key, value });
+          emit(derive(row, key, value));
         });
         return;
       }
@@ -477,28 +491,9 @@ export function buildProcessor(plan: QueryPlan, ctx: ProcessorContext): QueryPro
           v === null || v === undefined ? null : evaluate(values, flat(row, v));
         build(step.source, (row) => {
           const key = row.key === null ? null : evaluate(keys, flat(row));
-          if (step.step === 'streamSelect') {
-            const value = project(row, row.value);
-            emit(
-              row.old === undefined
-                ? {
-                    key,
-                    value,
-                    timestamp: row.timestamp,
-                    partition: row.partition,
-                    offset: row.offset,
-                    headers: row.headers,
-                  }
-                : { ...row, key, value },
-            );
-          } else {
-            const value = project(row, row.value);
-            emit(
-              row.old === undefined
-                ? { ...row, key, value }
-                : { ...row, key, value, old: project(row, row.old) },
-            );
-          }
+          const value = project(row, row.value);
+          if (step.step === 'streamSelect' || row.old === undefined) emit(derive(row, key, value));
+          else emit(derive(row, key, value, project(row, row.old)));
         });
         return;
       }
@@ -550,7 +545,7 @@ export function buildProcessor(plan: QueryPlan, ctx: ProcessorContext): QueryPro
       if (!step.table) {
         if (row.value === null) return;
         const key = groupKey(row, row.value);
-        if (key !== null) emit({ ...row, key, value: regrouped(row, row.value) });
+        if (key !== null) emit(derive(row, key, regrouped(row, row.value)));
         return;
       }
       // A table update: retract the old row from its group, add the new one (a single change when
@@ -560,11 +555,11 @@ export function buildProcessor(plan: QueryPlan, ctx: ProcessorContext): QueryPro
       const newValue = row.value === null ? null : regrouped(row, row.value);
       const oldValue = row.old === null || row.old === undefined ? null : regrouped(row, row.old);
       if (newKey !== null && oldKey !== null && encodeState(newKey) === encodeState(oldKey)) {
-        emit({ ...row, key: newKey, value: newValue, old: oldValue });
+        emit(derive(row, newKey, newValue, oldValue));
         return;
       }
-      if (oldKey !== null) emit({ ...row, key: oldKey, value: null, old: oldValue });
-      if (newKey !== null) emit({ ...row, key: newKey, value: newValue, old: null });
+      if (oldKey !== null) emit(derive(row, oldKey, null, oldValue));
+      if (newKey !== null) emit(derive(row, newKey, newValue, null));
     });
   };
 
@@ -630,12 +625,15 @@ export function buildProcessor(plan: QueryPlan, ctx: ProcessorContext): QueryPro
       if (s === undefined) return;
       const timestamp = entry === undefined ? row.timestamp : Math.max(row.timestamp, entry.timestamp);
       states.put(row.key, { s, n }, timestamp);
-      emit({
-        ...row,
-        timestamp,
-        value: [...n, ...results(s)],
-        old: entry === undefined ? null : [...entry.value.n, ...results(entry.value.s)],
-      });
+      emit(
+        derive(
+          row,
+          row.key,
+          [...n, ...results(s)],
+          entry === undefined ? null : [...entry.value.n, ...results(entry.value.s)],
+          timestamp,
+        ),
+      );
     });
   };
 
@@ -645,10 +643,14 @@ export function buildProcessor(plan: QueryPlan, ctx: ProcessorContext): QueryPro
     left: readonly unknown[] | null,
     right: readonly unknown[] | null,
   ): unknown[] => {
-    const l = left ?? new Array<unknown>(step.left.schema.value.length).fill(null);
-    const r = right ?? new Array<unknown>(step.right.schema.value.length).fill(null);
-    const synthetic = step.step === 'join' && step.syntheticKey ? [key[0] ?? null] : [];
-    return [...l, ...r, ...synthetic];
+    const leftWidth = left === null ? step.left.schema.value.length : left.length;
+    const rightWidth = right === null ? step.right.schema.value.length : right.length;
+    const synthetic = step.step === 'join' && step.syntheticKey;
+    const out = new Array<unknown>(leftWidth + rightWidth + (synthetic ? 1 : 0));
+    for (let i = 0; i < leftWidth; i++) out[i] = left === null ? null : left[i];
+    for (let i = 0; i < rightWidth; i++) out[leftWidth + i] = right === null ? null : right[i];
+    if (synthetic) out[leftWidth + rightWidth] = key[0] ?? null;
+    return out;
   };
 
   const buildStreamTableJoin = (step: JoinStep, emit: Emit): void => {
@@ -664,7 +666,7 @@ export function buildProcessor(plan: QueryPlan, ctx: ProcessorContext): QueryPro
       if (found === undefined && step.joinType === 'INNER') return;
       if (row.key === null && step.joinType === 'INNER') return;
       const key = row.key ?? [null];
-      emit({ ...row, key, value: joinRows(step, key, row.value, found?.value ?? null) });
+      emit(derive(row, key, joinRows(step, key, row.value, found?.value ?? null)));
     });
   };
 
@@ -712,7 +714,7 @@ export function buildProcessor(plan: QueryPlan, ctx: ProcessorContext): QueryPro
       else if (type === 'OUTER' || (otherRequired && type !== 'INNER'))
         value = joinRows(step, key, ...pair(null));
       else value = null;
-      emit({ ...row, timestamp, value, old: result(key, ...pair(previous)) });
+      emit(derive(row, row.key, value, result(key, ...pair(previous)), timestamp));
     };
     build(step.left, side('left'));
     build(step.right, side('right'));
@@ -758,7 +760,7 @@ export function buildProcessor(plan: QueryPlan, ctx: ProcessorContext): QueryPro
       if (previous !== undefined) unsubscribe(foreignKey(key, previous.value, row), key);
       if (row.value === null) {
         lefts.delete(key, row.timestamp);
-        if (previous !== undefined) emit({ ...row, key, value: null, old: null });
+        if (previous !== undefined) emit(derive(row, key, null, null));
         return;
       }
       lefts.put(key, row.value, row.timestamp);
@@ -768,7 +770,7 @@ export function buildProcessor(plan: QueryPlan, ctx: ProcessorContext): QueryPro
       // A new left row whose foreign row is missing emits nothing on an inner join; an updated one
       // emits a tombstone to unset the previous result.
       if (right === undefined && step.joinType === 'INNER' && previous === undefined) return;
-      emit({ ...row, key, value: result(key, row.value, right?.value ?? null), old: null });
+      emit(derive(row, key, result(key, row.value, right?.value ?? null), null));
     });
     build(step.right, (row) => {
       if (row.key === null) return;
@@ -779,7 +781,7 @@ export function buildProcessor(plan: QueryPlan, ctx: ProcessorContext): QueryPro
       for (const key of sortKeys([...subs.values()])) {
         const left = lefts.get(key);
         if (left === undefined) continue;
-        emit({ ...row, key, value: result(key, left.value, row.value), old: null });
+        emit(derive(row, key, result(key, left.value, row.value), null));
       }
     });
   };
@@ -825,7 +827,7 @@ export function buildProcessor(plan: QueryPlan, ctx: ProcessorContext): QueryPro
         log('timestamp', `Could not extract a timestamp from column ${sinkTs.ts.column}`, p.record);
         return null;
       }
-      row = { ...row, timestamp: ms };
+      row = derive(row, row.key, row.value, row.old, ms);
     }
     if (materialization !== undefined && row.key !== null) {
       if (row.value === null) materialization.delete(row.key, row.timestamp);

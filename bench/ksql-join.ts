@@ -1,0 +1,250 @@
+/**
+ * bench ksql-join — records/s of a stream-table LEFT JOIN run by the local ksql engine on the real
+ * broker, beside the same-run stateless CSAS (ksql-stateless' projection + filter) over the same
+ * stream. The stream (JSON, keyed by contact) and the contacts table (JSON, one row per contact) are
+ * co-partitioned: same partition count, same key, the Java-compatible partitioner.
+ *
+ * Both queries apply the same filter and projection; the join query also looks every message's
+ * contact up and adds two of its columns. The join query starts with the whole table behind it: the
+ * query runner holds the stream until the table topic reached the end it had at start, so every
+ * message finds its contact (checked after the run: no output may lack the contact's name).
+ *
+ * Figure (`value`): messages per second of the join query end to end, from its CREATE ... AS SELECT
+ * to its last output: start-up (group join, changelog topic creation), the table load and every store
+ * write to the compacted changelog topic (produced with the outputs, acks=all) are in it, not only
+ * the lookups. Baseline: the stateless query measured the same way. The steady-state rates (10% →
+ * 100% of the outputs, when the table is long loaded) are reported beside them. Target: ratio ≥ 0.5
+ * (ksqlDB's capacity guide prices a join at about twice a filter).
+ */
+import { randomUUID } from 'node:crypto';
+import { Partitioners, type Admin } from 'kafkajs';
+import { pino } from 'pino';
+import { createTopicsReady } from '../src/kafka/admin.ts';
+import { createKafka } from '../src/kafka/client.ts';
+import { createKsqlRuntime, type KsqlRuntime } from '../src/ksql/kafka/runtime.ts';
+import { PROJECT_ROOT } from '../src/paths.ts';
+import { createStack } from '../src/stack/stack.ts';
+import { testConfig } from '../test/support/env.ts';
+import { produceRecords, progress, removeKsqlService, topicTotal, type Progress } from './ksql-support.ts';
+import type { BenchContext, BenchResult } from './run.ts';
+
+const TIMEOUT_MS = 120_000;
+
+/** The query that writes to a sink topic. */
+function queryId(runtime: KsqlRuntime, sinkTopic: string): string {
+  const q = runtime.engine.queries().find((x) => x.processor.sinkTopic === sinkTopic);
+  if (q === undefined) throw new Error(`no query writes ${sinkTopic}`);
+  return q.plan.queryId;
+}
+
+/**
+ * The join query's output progress, and when its table was loaded: when the store's changelog topic
+ * held a record for every table row (the rows are processed, and their store writes produced, before
+ * any stream record).
+ */
+async function joinProgress(
+  admin: Admin,
+  changelogPrefix: string,
+  tableRows: number,
+  output: string,
+  expected: number,
+): Promise<Progress & { tableLoaded: number | undefined; changelog: string | undefined }> {
+  const started = Date.now();
+  let changelog: string | undefined;
+  let tableLoaded: number | undefined;
+  let first: number | undefined;
+  let t10: number | undefined;
+  while (Date.now() - started < TIMEOUT_MS) {
+    if (tableLoaded === undefined) {
+      // The changelog topic is created when the query starts.
+      changelog ??= (await admin.listTopics()).find((t) => t.startsWith(changelogPrefix));
+      if (changelog !== undefined && (await topicTotal(admin, changelog)) >= tableRows)
+        tableLoaded = Date.now();
+    }
+    const n = await topicTotal(admin, output);
+    const now = Date.now();
+    if (first === undefined && n > 0) first = now;
+    if (t10 === undefined && n >= expected / 10) t10 = now;
+    if (n >= expected) return { first: first ?? now, t10: t10 ?? now, t100: now, tableLoaded, changelog };
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`${output} did not reach ${expected} records in ${TIMEOUT_MS} ms`);
+}
+
+export async function run(ctx: BenchContext): Promise<BenchResult> {
+  const records = ctx.number('records', 100_000);
+  const contacts = ctx.number('contacts', 10_000);
+  const partitions = ctx.number('partitions', 3);
+  const config = testConfig;
+  ctx.say('stack up');
+  await createStack(config.stack, PROJECT_ROOT, () => undefined).up(['kafka', 'registry', 'postgres']);
+  const kafka = createKafka({ brokers: config.kafka.brokers, clientId: 'bench-ksql-join' });
+  const admin = kafka.admin();
+  await admin.connect();
+  const tag = Date.now().toString(36);
+  const messagesTopic = `bench.join.messages.${tag}`;
+  const contactsTopic = `bench.join.contacts.${tag}`;
+  const statelessOut = `bench.join.stateless.${tag}`;
+  const joinOut = `bench.join.enriched.${tag}`;
+  const serviceId = `bench_join_${tag}_${randomUUID().slice(0, 4)}_`;
+  const topics = [messagesTopic, contactsTopic, statelessOut, joinOut];
+  await createTopicsReady(
+    admin,
+    topics.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
+  );
+  // Half the messages pass the filter, in both queries.
+  const expected = Math.ceil(records / 2);
+  let runtime: KsqlRuntime | undefined;
+  try {
+    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    ctx.say(`producing ${contacts} contacts to ${contactsTopic} and ${records} messages to ${messagesTopic}`);
+    await produceRecords(producer, contactsTopic, contacts, (i) => ({
+      key: `contact-${i}`,
+      value: JSON.stringify({
+        NAME: `Contact ${i}`,
+        TIER: i % 10 === 0 ? 'gold' : 'standard',
+        REGION: ['eu', 'us', 'apac'][i % 3],
+      }),
+    }));
+    await produceRecords(producer, messagesTopic, records, (n) => ({
+      key: `contact-${n % contacts}`,
+      value: JSON.stringify({
+        CHANNEL: n % 2 === 0 ? 'email' : 'spam',
+        SUBJECT: `order ${n} has not arrived`,
+        PRIORITY: n % 5,
+      }),
+    }));
+    await producer.disconnect();
+
+    runtime = createKsqlRuntime(
+      { brokers: config.kafka.brokers, registryUrl: config.registry.url, serviceId, replicas: 1 },
+      pino({ level: 'silent' }),
+    );
+    await runtime.start();
+    await runtime.execute(`
+      CREATE STREAM MESSAGES (K STRING KEY, CHANNEL STRING, SUBJECT STRING, PRIORITY INT)
+        WITH (KAFKA_TOPIC='${messagesTopic}', VALUE_FORMAT='JSON');
+      CREATE TABLE CONTACTS (K STRING PRIMARY KEY, NAME STRING, TIER STRING, REGION STRING)
+        WITH (KAFKA_TOPIC='${contactsTopic}', VALUE_FORMAT='JSON');`);
+    const earliest = { properties: { 'auto.offset.reset': 'earliest' } };
+
+    ctx.say('baseline: stateless CSAS (projection + filter) over the messages');
+    const statelessStart = Date.now();
+    await runtime.execute(
+      `CREATE STREAM PLAIN WITH (KAFKA_TOPIC='${statelessOut}') AS SELECT K, UCASE(CHANNEL) AS CHANNEL, UCASE(SUBJECT) AS SUBJECT, PRIORITY * 10 AS SCORE FROM MESSAGES WHERE CHANNEL <> 'spam' EMIT CHANGES;`,
+      earliest,
+    );
+    const stateless = await progress(admin, statelessOut, expected, TIMEOUT_MS);
+    // Its consumer would keep polling beside the join query.
+    await runtime.execute(`TERMINATE ${queryId(runtime, statelessOut)};`);
+
+    ctx.say('figure: the same with a LEFT JOIN to the contacts table');
+    const joinStart = Date.now();
+    await runtime.execute(
+      `CREATE STREAM ENRICHED WITH (KAFKA_TOPIC='${joinOut}') AS SELECT M.K AS K, UCASE(M.CHANNEL) AS CHANNEL, UCASE(M.SUBJECT) AS SUBJECT, M.PRIORITY * 10 AS SCORE, C.NAME AS NAME, C.TIER AS TIER FROM MESSAGES M LEFT JOIN CONTACTS C ON M.K = C.K WHERE M.CHANNEL <> 'spam' EMIT CHANGES;`,
+      earliest,
+    );
+    const joinId = queryId(runtime, joinOut);
+    const join = await joinProgress(
+      admin,
+      `_confluent-ksql-${serviceId}query_${joinId}-`,
+      contacts,
+      joinOut,
+      expected,
+    );
+    const changelogRecords = join.changelog === undefined ? 0 : await topicTotal(admin, join.changelog);
+
+    ctx.say('checking that every output found its contact');
+    const unjoined = await countUnjoined(kafka, admin, joinOut, expected, `bench-join-check-${tag}`);
+    if (unjoined !== 0) {
+      throw new Error(
+        `${unjoined} of ${expected} join outputs lack the contact's name: the table was not loaded first`,
+      );
+    }
+    await runtime.execute(`TERMINATE ${joinId};`);
+
+    // End to end, from the CREATE ... AS SELECT to the last output: start-up, the table load and its
+    // changelog writes included.
+    const joinRate = (records / (join.t100 - joinStart)) * 1000;
+    const statelessRate = (records / (stateless.t100 - statelessStart)) * 1000;
+    const joinSteady = ((0.9 * records) / (join.t100 - join.t10)) * 1000;
+    const statelessSteady = ((0.9 * records) / (stateless.t100 - stateless.t10)) * 1000;
+    const ratio = joinRate / statelessRate;
+    const loadedAfter = join.tableLoaded === undefined ? undefined : join.tableLoaded - joinStart;
+    ctx.say(
+      `join CSAS: ${joinRate.toFixed(0)} messages/s end to end (all ${records} in ${join.t100 - joinStart} ms from the statement; table of ${contacts} rows loaded and ${changelogRecords} changelog records written ${loadedAfter === undefined ? 'before the first poll' : `after ${loadedAfter} ms`}); steady state ${joinSteady.toFixed(0)}/s`,
+    );
+    ctx.say(
+      `stateless CSAS: ${statelessRate.toFixed(0)} messages/s end to end (all ${records} in ${stateless.t100 - statelessStart} ms from the statement); steady state ${statelessSteady.toFixed(0)}/s`,
+    );
+    ctx.say(
+      `ratio: ${ratio.toFixed(2)} (target ≥ 0.5); steady-state ratio ${(joinSteady / statelessSteady).toFixed(2)}`,
+    );
+    return {
+      name: 'ksql-join',
+      unit: 'records/s',
+      value: Math.round(joinRate),
+      baseline: 'stateless CSAS (projection + filter) over the same stream, same run and broker',
+      baseline_value: Math.round(statelessRate),
+      ratio: Number(ratio.toFixed(3)),
+      steady_state_value: Math.round(joinSteady),
+      steady_state_baseline_value: Math.round(statelessSteady),
+      steady_state_ratio: Number((joinSteady / statelessSteady).toFixed(3)),
+      ...(loadedAfter === undefined ? {} : { table_loaded_ms: loadedAfter }),
+      changelog_records: changelogRecords,
+      records,
+      contacts,
+      partitions,
+      join_total_ms: join.t100 - joinStart,
+      baseline_total_ms: stateless.t100 - statelessStart,
+    };
+  } finally {
+    await runtime?.stop().catch(() => undefined);
+    await admin.deleteTopics({ topics }).catch(() => undefined);
+    await removeKsqlService(admin, serviceId).catch(() => undefined);
+    await admin.disconnect();
+  }
+}
+
+/** Reads the join's outputs back and counts those without the contact's name. */
+async function countUnjoined(
+  kafka: ReturnType<typeof createKafka>,
+  admin: Admin,
+  topic: string,
+  expected: number,
+  groupId: string,
+): Promise<number> {
+  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100 });
+  let seen = 0;
+  let unjoined = 0;
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new Error(`read ${seen} of ${expected} join outputs in ${TIMEOUT_MS} ms`));
+      }, TIMEOUT_MS);
+      consumer
+        .run({
+          eachBatch: ({ batch }) => {
+            for (const m of batch.messages) {
+              const v = JSON.parse(m.value?.toString() ?? 'null') as { NAME?: unknown } | null;
+              if (typeof v?.NAME !== 'string') unjoined++;
+              seen++;
+            }
+            if (seen >= expected) {
+              clearTimeout(timer);
+              resolve();
+            }
+            return Promise.resolve();
+          },
+        })
+        .catch(reject);
+    });
+  } finally {
+    await consumer.disconnect().catch(() => undefined);
+    await admin.deleteGroups([groupId]).catch(() => undefined);
+  }
+  return unjoined;
+}
