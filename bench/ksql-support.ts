@@ -64,7 +64,9 @@ export async function produceRecords(
 
 /**
  * Deletes what a ksql runtime with this service id left on the broker: its command topic, processing
- * log, state-store changelogs and its queries' consumer groups. Call after the runtime stopped.
+ * log, state-store changelogs and its queries' consumer groups. Call after the runtime stopped. A
+ * terminated query's consumer leaves its group in the background, so a group that is not empty yet is
+ * tried again (for a few seconds at most).
  */
 export async function removeKsqlService(admin: Admin, serviceId: string): Promise<void> {
   const prefix = `_confluent-ksql-${serviceId}`;
@@ -73,6 +75,16 @@ export async function removeKsqlService(admin: Admin, serviceId: string): Promis
       t.startsWith(prefix) || t === commandTopicName(serviceId) || t === processingLogTopicName(serviceId),
   );
   if (topics.length > 0) await admin.deleteTopics({ topics }).catch(() => undefined);
-  const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(prefix));
-  if (groups.length > 0) await admin.deleteGroups(groups).catch(() => undefined);
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const groups = (await admin.listGroups()).groups
+      .map((g) => g.groupId)
+      .filter((g) => g.startsWith(prefix));
+    if (groups.length === 0) return;
+    try {
+      await admin.deleteGroups(groups);
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
 }
