@@ -14,7 +14,8 @@
  * write to the compacted changelog topic (produced with the outputs, acks=all) are in it, not only
  * the lookups. Baseline: the stateless query measured the same way. The steady-state rates (10% →
  * 100% of the outputs, when the table is long loaded) are reported beside them. Target: ratio ≥ 0.5
- * (ksqlDB's capacity guide prices a join at about twice a filter).
+ * (ksqlDB's capacity guide prices a join at about twice a filter). The join query runs first, so any
+ * cold start (JIT) counts against it rather than against the baseline.
  */
 import { randomUUID } from 'node:crypto';
 import { Partitioners, type Admin } from 'kafkajs';
@@ -129,17 +130,8 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
         WITH (KAFKA_TOPIC='${contactsTopic}', VALUE_FORMAT='JSON');`);
     const earliest = { properties: { 'auto.offset.reset': 'earliest' } };
 
-    ctx.say('baseline: stateless CSAS (projection + filter) over the messages');
-    const statelessStart = Date.now();
-    await runtime.execute(
-      `CREATE STREAM PLAIN WITH (KAFKA_TOPIC='${statelessOut}') AS SELECT K, UCASE(CHANNEL) AS CHANNEL, UCASE(SUBJECT) AS SUBJECT, PRIORITY * 10 AS SCORE FROM MESSAGES WHERE CHANNEL <> 'spam' EMIT CHANGES;`,
-      earliest,
-    );
-    const stateless = await progress(admin, statelessOut, expected, TIMEOUT_MS);
-    // Its consumer would keep polling beside the join query.
-    await runtime.execute(`TERMINATE ${queryId(runtime, statelessOut)};`);
-
-    ctx.say('figure: the same with a LEFT JOIN to the contacts table');
+    // The join runs first: it pays the cold start (JIT) that the stateless query, second, is spared.
+    ctx.say('figure: projection + filter with a LEFT JOIN to the contacts table');
     const joinStart = Date.now();
     await runtime.execute(
       `CREATE STREAM ENRICHED WITH (KAFKA_TOPIC='${joinOut}') AS SELECT M.K AS K, UCASE(M.CHANNEL) AS CHANNEL, UCASE(M.SUBJECT) AS SUBJECT, M.PRIORITY * 10 AS SCORE, C.NAME AS NAME, C.TIER AS TIER FROM MESSAGES M LEFT JOIN CONTACTS C ON M.K = C.K WHERE M.CHANNEL <> 'spam' EMIT CHANGES;`,
@@ -154,15 +146,25 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
       expected,
     );
     const changelogRecords = join.changelog === undefined ? 0 : await topicTotal(admin, join.changelog);
+    // Its consumer would keep polling beside the stateless query.
+    await runtime.execute(`TERMINATE ${joinId};`);
 
-    ctx.say('checking that every output found its contact');
+    ctx.say('baseline: the same projection + filter without the join (stateless CSAS)');
+    const statelessStart = Date.now();
+    await runtime.execute(
+      `CREATE STREAM PLAIN WITH (KAFKA_TOPIC='${statelessOut}') AS SELECT K, UCASE(CHANNEL) AS CHANNEL, UCASE(SUBJECT) AS SUBJECT, PRIORITY * 10 AS SCORE FROM MESSAGES WHERE CHANNEL <> 'spam' EMIT CHANGES;`,
+      earliest,
+    );
+    const stateless = await progress(admin, statelessOut, expected, TIMEOUT_MS);
+    await runtime.execute(`TERMINATE ${queryId(runtime, statelessOut)};`);
+
+    ctx.say('checking that every join output found its contact');
     const unjoined = await countUnjoined(kafka, admin, joinOut, expected, `bench-join-check-${tag}`);
     if (unjoined !== 0) {
       throw new Error(
         `${unjoined} of ${expected} join outputs lack the contact's name: the table was not loaded first`,
       );
     }
-    await runtime.execute(`TERMINATE ${joinId};`);
 
     // End to end, from the CREATE ... AS SELECT to the last output: start-up, the table load and its
     // changelog writes included.

@@ -68,3 +68,57 @@ patch(
   return result`,
   'linear message grouping per partition',
 );
+
+// A topic a client once used and that is deleted afterwards stays in the cluster's targetTopics, so
+// every later metadata refresh of that client fails with UNKNOWN_TOPIC_OR_PARTITION (kafkajs#1622,
+// #651). The ksql runtime's producer writes state-store changelogs that TERMINATE deletes: from then
+// on it could not send anything (it retries forever), and a query started afterwards never wrote a
+// record. Now a refresh that fails so drops the target topics that the last metadata knew and the
+// cluster no longer lists, and tries once more; a topic that never existed still fails as before.
+patch(
+  'src/cluster/index.js',
+  '// streamdesk patch: forget deleted topics',
+  `    this[PRIVATE.REFRESH_METADATA] = sharedPromiseTo(async () => {
+      return await this.brokerPool.refreshMetadata(Array.from(this.targetTopics))
+    })
+
+    this[PRIVATE.REFRESH_METADATA_IF_NECESSARY] = sharedPromiseTo(async () => {
+      return await this.brokerPool.refreshMetadataIfNecessary(Array.from(this.targetTopics))
+    })`,
+  `    // streamdesk patch: forget deleted topics
+    const forgetDeletedTopics = async refresh => {
+      try {
+        return await refresh()
+      } catch (e) {
+        const known = this.brokerPool.metadata
+        if (e.type !== 'UNKNOWN_TOPIC_OR_PARTITION' || !known) throw e
+        let existing
+        try {
+          const broker = await this.brokerPool.findConnectedBroker()
+          existing = new Set((await broker.metadata([])).topicMetadata.map(t => t.topic))
+        } catch (_) {
+          throw e
+        }
+        const deleted = Array.from(this.targetTopics).filter(
+          topic => !existing.has(topic) && known.topicMetadata.some(t => t.topic === topic)
+        )
+        if (deleted.length === 0) throw e
+        deleted.forEach(topic => this.targetTopics.delete(topic))
+        this.logger.warn('Forgetting deleted topics', { topics: deleted })
+        return await refresh()
+      }
+    }
+
+    this[PRIVATE.REFRESH_METADATA] = sharedPromiseTo(async () => {
+      return await forgetDeletedTopics(() =>
+        this.brokerPool.refreshMetadata(Array.from(this.targetTopics))
+      )
+    })
+
+    this[PRIVATE.REFRESH_METADATA_IF_NECESSARY] = sharedPromiseTo(async () => {
+      return await forgetDeletedTopics(() =>
+        this.brokerPool.refreshMetadataIfNecessary(Array.from(this.targetTopics))
+      )
+    })`,
+  'forgetting deleted topics on metadata refresh (kafkajs#1622)',
+);
