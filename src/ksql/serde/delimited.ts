@@ -159,7 +159,7 @@ export function delimitedSerde(columns: readonly Column[], delimiter: string): R
     },
     (bytes) => {
       if (bytes === null) return null;
-      const text = asBuffer(bytes).toString('utf8');
+      const text = asBuffer(bytes).toString();
       const fields = columns.length === 0 && text === '' ? [] : parseCsvLine(text, delimiter);
       if (fields.length !== columns.length) {
         throw new SerdeError(

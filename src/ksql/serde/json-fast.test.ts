@@ -114,6 +114,19 @@ describe('JSON fast paths', () => {
     }
   });
 
+  it('read columns named like inherited properties only from the record', () => {
+    const columns = [
+      { name: 'constructor', type: T.STRING },
+      { name: 'TOSTRING', type: T.INTEGER },
+      { name: 'valueOf', type: T.BIGINT },
+    ];
+    const serde = jsonSerde({ columns, unwrapped: false });
+    for (const text of ['{}', '{"constructor": "c", "toString": 5, "VALUEOF": 7}', '{"CONSTRUCTOR": true}']) {
+      expect(serde.deserializeSync?.(Buffer.from(text))).toEqual(reference(text, columns, false));
+    }
+    expect(serde.deserializeSync?.(Buffer.from('{}'))).toEqual([null, null, null]);
+  });
+
   it('read text the native parser refuses (NaN) and report syntax errors like the exact reader', async () => {
     const columns = [{ name: 'D', type: T.DOUBLE }];
     const serde = jsonSerde({ columns, unwrapped: false });

@@ -205,6 +205,17 @@ type FastReader = (x: unknown) => unknown;
 
 /** Reads a plain JSON.parse value as type `t`, or NEEDS_TEXT when only fromJson can tell. */
 function fastReader(t: SqlType): FastReader {
+  if (t.type === 'STRING') {
+    // asText: strings as they are, booleans as words; numbers keep their text, containers too.
+    return (x) =>
+      typeof x === 'string'
+        ? x
+        : x === null || x === undefined
+          ? null
+          : typeof x === 'boolean'
+            ? fromJson(x, t)
+            : NEEDS_TEXT;
+  }
   const fromNumber = numberReader(t);
   const container = containerReader(t);
   return (x) => {
@@ -313,14 +324,21 @@ function fastRowReader(columns: readonly Column[], unwrapped: boolean): (node: u
       return v === NEEDS_TEXT ? NEEDS_TEXT : [v];
     };
   }
-  const readers = columns.map((c) => ({ name: c.name, read: fastReader(c.type) }));
+  // JSON.parse never gives undefined, so for a name no object inherits, `node[name] !== undefined`
+  // says what Object.hasOwn says, with one lookup instead of two.
+  const readers = columns.map((c) => ({
+    name: c.name,
+    inherited: c.name in Object.prototype,
+    read: fastReader(c.type),
+  }));
   return (node) => {
     if (typeof node !== 'object' || node === null || !isPlainObject(node)) return NEEDS_TEXT;
     let upper: Map<string, unknown> | undefined;
     const row = new Array<unknown>(readers.length);
     for (let i = 0; i < readers.length; i++) {
       const c = readers[i] as (typeof readers)[number];
-      const v = c.read(Object.hasOwn(node, c.name) ? node[c.name] : (upper ??= upperCased(node)).get(c.name));
+      const own = c.inherited ? (Object.hasOwn(node, c.name) ? node[c.name] : undefined) : node[c.name];
+      const v = c.read(own !== undefined ? own : (upper ??= upperCased(node)).get(c.name));
       if (v === NEEDS_TEXT) return NEEDS_TEXT;
       row[i] = v;
     }
@@ -426,7 +444,7 @@ export function jsonSerde(options: JsonSerdeOptions): RowSerde {
         }
         payload = unwrapWire(bytes).payload;
       }
-      return read(asBuffer(payload).toString('utf8'));
+      return read(asBuffer(payload).toString());
     } catch (error) {
       throw error instanceof Error ? error : new SerdeError(String(error));
     }

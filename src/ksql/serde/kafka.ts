@@ -44,7 +44,7 @@ export function decodeKafka(bytes: Uint8Array, type: SqlType): unknown {
       if (b.length !== 8) throw new SerdeError('Size of data received by Deserializer is not 8');
       return b.readDoubleBE(0);
     case 'STRING':
-      return b.toString('utf8');
+      return b.toString(); // UTF-8; without arguments Node skips the encoding lookup
     case 'BYTES':
       return Uint8Array.from(b);
     default:
