@@ -73,8 +73,10 @@ patch(
 // every later metadata refresh of that client fails with UNKNOWN_TOPIC_OR_PARTITION (kafkajs#1622,
 // #651). The ksql runtime's producer writes state-store changelogs that TERMINATE deletes: from then
 // on it could not send anything (it retries forever), and a query started afterwards never wrote a
-// record. Now a refresh that fails so drops the target topics that the last metadata knew and the
-// cluster no longer lists, and tries once more; a topic that never existed still fails as before.
+// record. Admin clients that polled such a topic broke the same way. Now a refresh that fails so asks
+// the broker about each target topic the last metadata knew, one at a time (a listing of every topic
+// fails too while any topic is being created or deleted), forgets those it no longer has, and tries
+// once more. A topic that never existed still fails as before.
 patch(
   'src/cluster/index.js',
   '// streamdesk patch: forget deleted topics',
@@ -92,16 +94,24 @@ patch(
       } catch (e) {
         const known = this.brokerPool.metadata
         if (e.type !== 'UNKNOWN_TOPIC_OR_PARTITION' || !known) throw e
-        let existing
+        const candidates = Array.from(this.targetTopics).filter(topic =>
+          known.topicMetadata.some(t => t.topic === topic)
+        )
+        let deleted
         try {
           const broker = await this.brokerPool.findConnectedBroker()
-          existing = new Set((await broker.metadata([])).topicMetadata.map(t => t.topic))
+          const gone = await Promise.all(
+            candidates.map(topic =>
+              broker.metadata([topic]).then(
+                () => false,
+                error => error.type === 'UNKNOWN_TOPIC_OR_PARTITION'
+              )
+            )
+          )
+          deleted = candidates.filter((_, i) => gone[i])
         } catch (_) {
           throw e
         }
-        const deleted = Array.from(this.targetTopics).filter(
-          topic => !existing.has(topic) && known.topicMetadata.some(t => t.topic === topic)
-        )
         if (deleted.length === 0) throw e
         deleted.forEach(topic => this.targetTopics.delete(topic))
         this.logger.warn('Forgetting deleted topics', { topics: deleted })
