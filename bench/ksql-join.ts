@@ -30,7 +30,7 @@ import { createKsqlRuntime, type KsqlRuntime } from '../src/ksql/kafka/runtime.t
 import { PROJECT_ROOT } from '../src/paths.ts';
 import { createStack } from '../src/stack/stack.ts';
 import { testConfig } from '../test/support/env.ts';
-import { produceRecords, progress, removeKsqlService, topicTotal, type Progress } from './ksql-support.ts';
+import { cleanUp, produceRecords, progress, topicTotal, type Progress } from './ksql-support.ts';
 import type { BenchContext, BenchResult } from './run.ts';
 
 const TIMEOUT_MS = 120_000;
@@ -49,6 +49,7 @@ function queryId(runtime: KsqlRuntime, sinkTopic: string): string {
  */
 async function joinProgress(
   admin: Admin,
+  probe: Admin,
   changelogPrefix: string,
   tableRows: number,
   output: string,
@@ -62,8 +63,8 @@ async function joinProgress(
   while (Date.now() - started < TIMEOUT_MS) {
     if (tableLoaded === undefined) {
       // The changelog topic is created when the query starts.
-      changelog ??= (await admin.listTopics()).find((t) => t.startsWith(changelogPrefix));
-      if (changelog !== undefined && (await topicTotal(admin, changelog)) >= tableRows)
+      changelog ??= (await probe.listTopics()).find((t) => t.startsWith(changelogPrefix));
+      if (changelog !== undefined && (await topicTotal(probe, changelog)) >= tableRows)
         tableLoaded = Date.now();
     }
     const n = await topicTotal(admin, output);
@@ -167,9 +168,18 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
         sink,
         async () => {
           const prefix = `_confluent-ksql-${serviceId}query_${queryId(ksql, sink)}-`;
-          const done = await joinProgress(admin, prefix, contacts, sink, Math.ceil(count / 2));
-          const changelogRecords = done.changelog === undefined ? 0 : await topicTotal(admin, done.changelog);
-          return { ...done, start, changelogRecords };
+          // The changelog is deleted when the query is terminated: it is watched with an admin client
+          // of its own, so the one that watches everything else never holds a deleted topic.
+          const probe = kafka.admin();
+          await probe.connect();
+          try {
+            const done = await joinProgress(admin, probe, prefix, contacts, sink, Math.ceil(count / 2));
+            const changelogRecords =
+              done.changelog === undefined ? 0 : await topicTotal(probe, done.changelog);
+            return { ...done, start, changelogRecords };
+          } finally {
+            await probe.disconnect();
+          }
         },
       );
     };
@@ -259,9 +269,8 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
     };
   } finally {
     await runtime?.stop().catch(() => undefined);
-    await admin.deleteTopics({ topics }).catch(() => undefined);
-    await removeKsqlService(admin, serviceId).catch(() => undefined);
-    await admin.disconnect();
+    await cleanUp(kafka, topics, serviceId);
+    await admin.disconnect().catch(() => undefined);
   }
 }
 

@@ -22,7 +22,7 @@ import { createStack } from '../src/stack/stack.ts';
 import { testConfig } from '../test/support/env.ts';
 import type { BenchContext, BenchResult } from './run.ts';
 import { createTopicsReady } from '../src/kafka/admin.ts';
-import { produceRecords, progress, removeKsqlService, type Progress } from './ksql-support.ts';
+import { cleanUp, produceRecords, progress, type Progress } from './ksql-support.ts';
 
 const TIMEOUT_MS = 300_000;
 
@@ -202,8 +202,7 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
     };
   } finally {
     await runtime?.stop().catch(() => undefined);
-    await admin.deleteTopics({ topics }).catch(() => undefined);
-    await removeKsqlService(admin, serviceId).catch(() => undefined);
-    await admin.disconnect();
+    await cleanUp(kafka, topics, serviceId);
+    await admin.disconnect().catch(() => undefined);
   }
 }

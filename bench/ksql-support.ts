@@ -4,7 +4,7 @@
  * command and processing-log topics, changelog topics, consumer groups). Not a benchmark itself
  * (bench/run.ts skips `*-support.ts`).
  */
-import type { Admin, Producer } from 'kafkajs';
+import type { Admin, Kafka, Producer } from 'kafkajs';
 import { commandTopicName, processingLogTopicName } from '../src/ksql/kafka/runtime.ts';
 
 export async function topicTotal(admin: Admin, topic: string): Promise<number> {
@@ -86,5 +86,21 @@ export async function removeKsqlService(admin: Admin, serviceId: string): Promis
     } catch {
       await new Promise((r) => setTimeout(r, 500));
     }
+  }
+}
+
+/**
+ * Removes a benchmark's topics and its ksql service, with an admin client of its own: the one that
+ * polled progress may have been left unable to refresh metadata, and a benchmark must not leave
+ * topics behind whatever happened.
+ */
+export async function cleanUp(kafka: Kafka, topics: readonly string[], serviceId: string): Promise<void> {
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    await admin.deleteTopics({ topics: [...topics] }).catch(() => undefined);
+    await removeKsqlService(admin, serviceId).catch(() => undefined);
+  } finally {
+    await admin.disconnect().catch(() => undefined);
   }
 }

@@ -74,9 +74,11 @@ patch(
 // #651). The ksql runtime's producer writes state-store changelogs that TERMINATE deletes: from then
 // on it could not send anything (it retries forever), and a query started afterwards never wrote a
 // record. Admin clients that polled such a topic broke the same way. Now a refresh that fails so asks
-// the broker about each target topic the last metadata knew, one at a time (a listing of every topic
-// fails too while any topic is being created or deleted), forgets those it no longer has, and tries
-// once more. A topic that never existed still fails as before.
+// the broker about each target topic, one at a time (a listing of every topic fails too while any
+// topic is being created or deleted), forgets those it does not have, and tries once more. Topics
+// being added by the call that refreshes are left out, so a topic that does not exist still fails
+// to be added as before. (Not only topics the last metadata knew: a topic added while its leader was
+// still being elected stays in targetTopics without ever being known, and may be deleted later.)
 patch(
   'src/cluster/index.js',
   '// streamdesk patch: forget deleted topics',
@@ -92,11 +94,9 @@ patch(
       try {
         return await refresh()
       } catch (e) {
-        const known = this.brokerPool.metadata
-        if (e.type !== 'UNKNOWN_TOPIC_OR_PARTITION' || !known) throw e
-        const candidates = Array.from(this.targetTopics).filter(topic =>
-          known.topicMetadata.some(t => t.topic === topic)
-        )
+        if (e.type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw e
+        const adding = this.topicsBeingAdded || new Set()
+        const candidates = Array.from(this.targetTopics).filter(topic => !adding.has(topic))
         let deleted
         try {
           const broker = await this.brokerPool.findConnectedBroker()
@@ -131,4 +131,44 @@ patch(
       )
     })`,
   'forgetting deleted topics on metadata refresh (kafkajs#1622)',
+);
+
+patch(
+  'src/cluster/index.js',
+  '// streamdesk patch: topics being added',
+  `      if (hasChanged) {
+        try {
+          await this.refreshMetadata()
+        } catch (e) {
+          if (
+            e.type === 'INVALID_TOPIC_EXCEPTION' ||
+            e.type === 'UNKNOWN_TOPIC_OR_PARTITION' ||
+            e.type === 'TOPIC_AUTHORIZATION_FAILED'
+          ) {
+            this.targetTopics = previousTopics
+          }
+
+          throw e
+        }
+      }`,
+  `      if (hasChanged) {
+        // streamdesk patch: topics being added
+        this.topicsBeingAdded = new Set(topics)
+        try {
+          await this.refreshMetadata()
+        } catch (e) {
+          if (
+            e.type === 'INVALID_TOPIC_EXCEPTION' ||
+            e.type === 'UNKNOWN_TOPIC_OR_PARTITION' ||
+            e.type === 'TOPIC_AUTHORIZATION_FAILED'
+          ) {
+            this.targetTopics = previousTopics
+          }
+
+          throw e
+        } finally {
+          this.topicsBeingAdded = undefined
+        }
+      }`,
+  'keeping topics being added out of that (kafkajs#1622)',
 );
