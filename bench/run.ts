@@ -22,7 +22,13 @@ export interface BenchContext {
 }
 
 const available = readdirSync(new URL('.', import.meta.url))
-  .filter((f) => f.endsWith('.ts') && !['run.ts', 'loadgen.ts'].includes(f) && !f.endsWith('-bodies.ts'))
+  .filter(
+    (f) =>
+      f.endsWith('.ts') &&
+      !['run.ts', 'loadgen.ts'].includes(f) &&
+      !f.endsWith('-bodies.ts') &&
+      !f.endsWith('-support.ts'),
+  )
   .map((f) => f.slice(0, -3));
 
 function usage(): string {

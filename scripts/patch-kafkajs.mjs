@@ -68,3 +68,107 @@ patch(
   return result`,
   'linear message grouping per partition',
 );
+
+// A topic a client once used and that is deleted afterwards stays in the cluster's targetTopics, so
+// every later metadata refresh of that client fails with UNKNOWN_TOPIC_OR_PARTITION (kafkajs#1622,
+// #651). The ksql runtime's producer writes state-store changelogs that TERMINATE deletes: from then
+// on it could not send anything (it retries forever), and a query started afterwards never wrote a
+// record. Admin clients that polled such a topic broke the same way. Now a refresh that fails so asks
+// the broker about each target topic, one at a time (a listing of every topic fails too while any
+// topic is being created or deleted), forgets those it does not have, and tries once more. Topics
+// being added by the call that refreshes are left out, so a topic that does not exist still fails
+// to be added as before. (Not only topics the last metadata knew: a topic added while its leader was
+// still being elected stays in targetTopics without ever being known, and may be deleted later.)
+patch(
+  'src/cluster/index.js',
+  '// streamdesk patch: forget deleted topics',
+  `    this[PRIVATE.REFRESH_METADATA] = sharedPromiseTo(async () => {
+      return await this.brokerPool.refreshMetadata(Array.from(this.targetTopics))
+    })
+
+    this[PRIVATE.REFRESH_METADATA_IF_NECESSARY] = sharedPromiseTo(async () => {
+      return await this.brokerPool.refreshMetadataIfNecessary(Array.from(this.targetTopics))
+    })`,
+  `    // streamdesk patch: forget deleted topics
+    const forgetDeletedTopics = async refresh => {
+      try {
+        return await refresh()
+      } catch (e) {
+        if (e.type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw e
+        const adding = this.topicsBeingAdded || new Set()
+        const candidates = Array.from(this.targetTopics).filter(topic => !adding.has(topic))
+        let deleted
+        try {
+          const broker = await this.brokerPool.findConnectedBroker()
+          const gone = await Promise.all(
+            candidates.map(topic =>
+              broker.metadata([topic]).then(
+                () => false,
+                error => error.type === 'UNKNOWN_TOPIC_OR_PARTITION'
+              )
+            )
+          )
+          deleted = candidates.filter((_, i) => gone[i])
+        } catch (_) {
+          throw e
+        }
+        if (deleted.length === 0) throw e
+        deleted.forEach(topic => this.targetTopics.delete(topic))
+        this.logger.warn('Forgetting deleted topics', { topics: deleted })
+        return await refresh()
+      }
+    }
+
+    this[PRIVATE.REFRESH_METADATA] = sharedPromiseTo(async () => {
+      return await forgetDeletedTopics(() =>
+        this.brokerPool.refreshMetadata(Array.from(this.targetTopics))
+      )
+    })
+
+    this[PRIVATE.REFRESH_METADATA_IF_NECESSARY] = sharedPromiseTo(async () => {
+      return await forgetDeletedTopics(() =>
+        this.brokerPool.refreshMetadataIfNecessary(Array.from(this.targetTopics))
+      )
+    })`,
+  'forgetting deleted topics on metadata refresh (kafkajs#1622)',
+);
+
+patch(
+  'src/cluster/index.js',
+  '// streamdesk patch: topics being added',
+  `      if (hasChanged) {
+        try {
+          await this.refreshMetadata()
+        } catch (e) {
+          if (
+            e.type === 'INVALID_TOPIC_EXCEPTION' ||
+            e.type === 'UNKNOWN_TOPIC_OR_PARTITION' ||
+            e.type === 'TOPIC_AUTHORIZATION_FAILED'
+          ) {
+            this.targetTopics = previousTopics
+          }
+
+          throw e
+        }
+      }`,
+  `      if (hasChanged) {
+        // streamdesk patch: topics being added
+        this.topicsBeingAdded = new Set(topics)
+        try {
+          await this.refreshMetadata()
+        } catch (e) {
+          if (
+            e.type === 'INVALID_TOPIC_EXCEPTION' ||
+            e.type === 'UNKNOWN_TOPIC_OR_PARTITION' ||
+            e.type === 'TOPIC_AUTHORIZATION_FAILED'
+          ) {
+            this.targetTopics = previousTopics
+          }
+
+          throw e
+        } finally {
+          this.topicsBeingAdded = undefined
+        }
+      }`,
+  'keeping topics being added out of that (kafkajs#1622)',
+);

@@ -4,12 +4,50 @@ import { Decimal } from '../schema/decimal.ts';
 import {
   changelogTopicName,
   decodeState,
+  encodeKey,
   encodeState,
   KeyValueStore,
   type ChangelogRecord,
 } from './state.ts';
 
 describe('state codec', () => {
+  it('encodes keys and changelog values directly exactly as encodeState does', () => {
+    const values: unknown[] = [
+      null,
+      undefined,
+      true,
+      false,
+      0,
+      -0,
+      42,
+      -1.5,
+      1e21,
+      Number.NaN,
+      Number.NEGATIVE_INFINITY,
+      0n,
+      -12345678901234567890n,
+      '',
+      'a"b\\c\u0000é😀',
+      new Decimal(-1234n, 2),
+      new Uint8Array([0, 255]),
+      new Map([['k', 1]]),
+      { A: 1, B: [2n] },
+      [],
+      [1, ['x', null], [new Decimal(5n, 1)]],
+    ];
+    for (const v of values) {
+      expect(encodeKey([v])).toBe(encodeState([v]));
+      expect(encodeKey([v, 'x', v])).toBe(encodeState([v, 'x', v]));
+    }
+    const changes: ChangelogRecord[] = [];
+    const store = new KeyValueStore<readonly unknown[]>('s', 'test', [(r) => void changes.push(r)], 100);
+    for (const [i, v] of values.entries()) store.put([`k${i}`], [v, 'x', 7n], 1000 + i);
+    for (const [i, v] of values.entries()) {
+      expect(changes[i]?.key.toString()).toBe(encodeState([`k${i}`]));
+      expect(changes[i]?.value?.toString()).toBe(encodeState({ v: [v, 'x', 7n], t: 1000 + i }));
+    }
+  });
+
   it('round-trips every runtime value type', () => {
     const value = [
       null,

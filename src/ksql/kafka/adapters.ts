@@ -22,9 +22,18 @@ export function toKafkaHeaders(headers: readonly RecordHeader[]): IHeaders {
   return out;
 }
 
-export function fromKafkaHeaders(headers: IHeaders | undefined): RecordHeader[] {
+const NO_HEADERS: readonly RecordHeader[] = Object.freeze([]);
+
+export function fromKafkaHeaders(headers: IHeaders | undefined): readonly RecordHeader[] {
+  if (headers === undefined) return NO_HEADERS;
+  let any = false;
+  for (const _ in headers) {
+    any = true;
+    break;
+  }
+  if (!any) return NO_HEADERS; // most records: no array, no Object.entries per record
   const out: RecordHeader[] = [];
-  for (const [key, v] of Object.entries(headers ?? {})) {
+  for (const [key, v] of Object.entries(headers)) {
     for (const value of Array.isArray(v) ? v : [v]) {
       out.push({
         key,

@@ -29,6 +29,9 @@ import { fromKafkaHeaders, toKafkaHeaders } from './adapters.ts';
 
 export type ProcessingGuarantee = 'at_least_once' | 'exactly_once_v2';
 
+/** How long stream records wait at most for a join's tables to catch up on start. */
+const HOLD_LIMIT_MS = 60_000;
+
 export interface QueryRunnerOptions {
   readonly kafka: Kafka;
   /** Shared producer for at-least-once queries. */
@@ -70,13 +73,10 @@ function toMessage(out: OutputRecord, partitions: number | undefined): Message {
     (out.key !== null && partitions !== undefined && partitions > 0
       ? partitionForKey(out.key, partitions)
       : undefined);
-  return {
-    key: out.key,
-    value: out.value,
-    timestamp: String(out.timestamp),
-    ...(out.headers.length === 0 ? {} : { headers: toKafkaHeaders(out.headers) }),
-    ...(partition === undefined ? {} : { partition }),
-  };
+  const message: Message = { key: out.key, value: out.value, timestamp: String(out.timestamp) };
+  if (out.headers.length > 0) message.headers = toKafkaHeaders(out.headers);
+  if (partition !== undefined) message.partition = partition;
+  return message;
 }
 
 function byTopic(
@@ -120,6 +120,7 @@ export function createQueryRunner(options: QueryRunnerOptions): QueryRunner {
   /** Table partitions still behind the end they had at start: `${topic}/${partition}` → last offset. */
   const tableBacklog = new Map<string, bigint>();
   let holdingSince = 0;
+  let holdTimer: NodeJS.Timeout | undefined;
   let paused = false;
 
   /**
@@ -131,6 +132,7 @@ export function createQueryRunner(options: QueryRunnerOptions): QueryRunner {
    */
   const measureTableBacklog = async (admin: Admin): Promise<void> => {
     tableBacklog.clear();
+    clearTimeout(holdTimer);
     paused = false;
     if (tableTopics.size === 0 || streamTopics.length === 0) return;
     const committed = await admin.fetchOffsets({ groupId: options.groupId, topics: [...tableTopics] });
@@ -160,18 +162,22 @@ export function createQueryRunner(options: QueryRunnerOptions): QueryRunner {
   const releaseStreams = (): void => {
     tableBacklog.clear();
     holdingSince = 0;
+    clearTimeout(holdTimer);
     if (paused) consumer?.resume(streamTopics.map((topic) => ({ topic })));
     paused = false;
+  };
+
+  const holdTooLong = (): boolean => {
+    if (Date.now() - holdingSince <= HOLD_LIMIT_MS) return false;
+    logger.warn({ queryId }, 'tables did not catch up within 60 s; processing streams anyway');
+    releaseStreams();
+    return true;
   };
 
   /** Whether a stream batch must wait for the tables (pausing the stream topics meanwhile). */
   const holdStreams = (topic: string): boolean => {
     if (tableBacklog.size === 0 || tableTopics.has(topic)) return false;
-    if (Date.now() - holdingSince > 60_000) {
-      logger.warn({ queryId }, 'tables did not catch up within 60 s; processing streams anyway');
-      releaseStreams();
-      return false;
-    }
+    if (holdTooLong()) return false;
     if (!paused) {
       consumer?.pause(streamTopics.map((t) => ({ topic: t })));
       paused = true;
@@ -280,6 +286,19 @@ export function createQueryRunner(options: QueryRunnerOptions): QueryRunner {
       };
       if (p.batchSize === 0) tableProgress(p.topic, p.partition, p.lastOffset);
     });
+    const joining = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      // Stream records fetched before the tables are in would only be held and fetched again
+      // (holdStreams): leave them on the broker until then. (Emitted before the first fetch.) No
+      // stream batch comes to notice a hold that lasts too long, so a timer does.
+      if (tableBacklog.size > 0 && streamTopics.length > 0) {
+        joining.pause(streamTopics.map((topic) => ({ topic })));
+        paused = true;
+        clearTimeout(holdTimer);
+        holdTimer = setTimeout(holdTooLong, Math.max(0, HOLD_LIMIT_MS + 1 - (Date.now() - holdingSince)));
+        holdTimer.unref();
+      }
+    });
     consumer.on(consumer.events.CRASH, (event) => {
       const payload = event.payload as { error: unknown; restart: boolean };
       // kafkajs restarts the consumer itself on retriable errors; other crashes are ours to handle.
@@ -317,8 +336,14 @@ export function createQueryRunner(options: QueryRunnerOptions): QueryRunner {
     const outputs: OutputRecord[] = [];
     let last: string | undefined;
     let processed = 0;
+    // Whether the consumer may have stopped or been asked to seek since the last check: only while
+    // awaiting, so records processed synchronously one after another need one check between them.
+    let mayHaveMoved = true;
     for (const message of batch.messages) {
-      if (!payload.isRunning() || payload.isStale()) break;
+      if (mayHaveMoved) {
+        if (!payload.isRunning() || payload.isStale()) break;
+        mayHaveMoved = false;
+      }
       const record: TopicRecord = {
         topic: batch.topic,
         partition: batch.partition,
@@ -328,7 +353,10 @@ export function createQueryRunner(options: QueryRunnerOptions): QueryRunner {
         timestamp: Number(message.timestamp),
         headers: fromKafkaHeaders(message.headers),
       };
-      outputs.push(...(await query.processor.process(record)));
+      if (!query.processor.processSync(record, outputs)) {
+        for (const out of await query.processor.process(record)) outputs.push(out);
+        mayHaveMoved = true;
+      }
       last = message.offset;
       processed++;
     }
@@ -403,6 +431,7 @@ export function createQueryRunner(options: QueryRunnerOptions): QueryRunner {
     async stop() {
       flags.stopping = true;
       state = 'STOPPED';
+      clearTimeout(holdTimer);
       await consumer?.disconnect().catch(() => undefined);
       await txProducer?.disconnect().catch(() => undefined);
       await restarting;

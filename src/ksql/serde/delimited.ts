@@ -6,7 +6,7 @@ import { Decimal, decimalValue, primitiveText } from '../schema/decimal.ts';
 import type { Column } from '../schema/logical.ts';
 import type { SqlType } from '../schema/types.ts';
 import { javaDoubleToString } from '../schema/values.ts';
-import { SerdeError, type RowSerde } from './serde.ts';
+import { asBuffer, SerdeError, syncSerde, type RowSerde } from './serde.ts';
 
 /** Splits one CSV record. */
 export function parseCsvLine(line: string, delimiter: string): (string | null)[] {
@@ -147,32 +147,26 @@ function fromText(s: string | null, t: SqlType, column: string): unknown {
 }
 
 export function delimitedSerde(columns: readonly Column[], delimiter: string): RowSerde {
-  return {
-    serialize(row) {
-      if (row === null) return Promise.resolve(null);
-      if (columns.length === 0) return Promise.resolve(Buffer.alloc(0));
+  return syncSerde(
+    (row) => {
+      if (row === null) return null;
+      if (columns.length === 0) return Buffer.alloc(0);
       const line = formatCsvLine(
         columns.map((c, i) => toText(row[i], c.type)),
         delimiter,
       );
-      return Promise.resolve(Buffer.from(line, 'utf8'));
+      return Buffer.from(line, 'utf8');
     },
-    deserialize(bytes) {
-      if (bytes === null) return Promise.resolve(null);
-      const text = Buffer.from(bytes).toString('utf8');
+    (bytes) => {
+      if (bytes === null) return null;
+      const text = asBuffer(bytes).toString();
       const fields = columns.length === 0 && text === '' ? [] : parseCsvLine(text, delimiter);
       if (fields.length !== columns.length) {
-        return Promise.reject(
-          new SerdeError(
-            `Column count mismatch on deserialization. topic: unknown, expected: ${columns.length}, got: ${fields.length}`,
-          ),
+        throw new SerdeError(
+          `Column count mismatch on deserialization. topic: unknown, expected: ${columns.length}, got: ${fields.length}`,
         );
       }
-      try {
-        return Promise.resolve(columns.map((c, i) => fromText(fields[i] ?? null, c.type, c.name)));
-      } catch (error) {
-        return Promise.reject(error instanceof Error ? error : new SerdeError(String(error)));
-      }
+      return columns.map((c, i) => fromText(fields[i] ?? null, c.type, c.name));
     },
-  };
+  );
 }

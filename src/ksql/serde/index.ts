@@ -10,7 +10,7 @@ import { jsonSchemaForColumns, jsonSerde } from './json.ts';
 import { kafkaSerde } from './kafka.ts';
 import { protobufSerde } from './protobuf.ts';
 import { keySubject, valueSubject, type SchemaRegistryPort } from './registry.ts';
-import type { RowSerde } from './serde.ts';
+import { syncSerde, type RowSerde } from './serde.ts';
 
 export interface CreateSerdeOptions {
   readonly format: FormatInfo;
@@ -38,10 +38,10 @@ export function createSerde(o: CreateSerdeOptions): RowSerde {
   let serde: RowSerde;
   switch (format.format) {
     case 'NONE':
-      serde = {
-        serialize: () => Promise.resolve(null),
-        deserialize: (bytes) => Promise.resolve(bytes === null && !o.isKey ? null : []),
-      };
+      serde = syncSerde(
+        () => null,
+        (bytes) => (bytes === null && !o.isKey ? null : []),
+      );
       break;
     case 'KAFKA':
       serde = kafkaSerde(columns[0]?.type);
@@ -116,15 +116,24 @@ export function createSerde(o: CreateSerdeOptions): RowSerde {
   }
   if (!o.isKey) return serde;
   // A null key reads as a key whose columns are all NULL.
+  const nullKey = (row: readonly unknown[] | null): boolean =>
+    row === null || columns.length === 0 || (columns.length === 1 && row[0] === null);
+  const { serializeSync, deserializeSync } = serde;
+  const nullRow = (): null[] => columns.map(() => null);
   return {
-    serialize: (row) =>
-      row === null || columns.length === 0 || (columns.length === 1 && row[0] === null)
-        ? Promise.resolve(null)
-        : serde.serialize(row),
+    serialize: (row) => (nullKey(row) ? Promise.resolve(null) : serde.serialize(row)),
     deserialize: async (bytes) => {
-      if (bytes === null) return columns.map(() => null);
+      if (bytes === null) return nullRow();
       const row = await serde.deserialize(bytes);
-      return row ?? columns.map(() => null);
+      return row ?? nullRow();
     },
+    ...(serializeSync === undefined
+      ? {}
+      : { serializeSync: (row) => (nullKey(row) ? null : serializeSync(row)) }),
+    ...(deserializeSync === undefined
+      ? {}
+      : {
+          deserializeSync: (bytes) => (bytes === null ? nullRow() : (deserializeSync(bytes) ?? nullRow())),
+        }),
   };
 }

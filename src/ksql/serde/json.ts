@@ -15,7 +15,7 @@ import {
   type JsonObject,
   type JsonValue,
 } from './json-text.ts';
-import { SerdeError, unwrapWire, wrapWire, type RowSerde } from './serde.ts';
+import { asBuffer, SerdeError, syncSerde, unwrapWire, wrapWire, type RowSerde } from './serde.ts';
 
 function fail(node: JsonValue, t: SqlType): never {
   const source =
@@ -190,6 +190,207 @@ export function toJson(v: unknown, t: SqlType): JsonValue {
   }
 }
 
+// ---- fast paths ----------------------------------------------------------------------------------
+//
+// Reading with parseJsonFast keeps every number's source text (a reviver call and a JsonNumber per
+// number), which made JSON parsing the largest cost of a JSON query. Most numbers do not need their
+// text: a DOUBLE is the same double either way, and an integer that is a safe integer in a double
+// reads the same as from its text. So values are first read from the plain JSON.parse result; where
+// the text could matter (a number read as STRING or DECIMAL, an integer beyond 2^53, anything
+// unusual), the reader gives up (NEEDS_TEXT) and the record is read again the exact way. Either way
+// the result is what fromJson gives.
+
+const NEEDS_TEXT: unique symbol = Symbol('needs the exact reader');
+type FastReader = (x: unknown) => unknown;
+
+/** Reads a plain JSON.parse value as type `t`, or NEEDS_TEXT when only fromJson can tell. */
+function fastReader(t: SqlType): FastReader {
+  if (t.type === 'STRING') {
+    // asText: strings as they are, booleans as words; numbers keep their text, containers too.
+    return (x) =>
+      typeof x === 'string'
+        ? x
+        : x === null || x === undefined
+          ? null
+          : typeof x === 'boolean'
+            ? fromJson(x, t)
+            : NEEDS_TEXT;
+  }
+  const fromNumber = numberReader(t);
+  const container = containerReader(t);
+  return (x) => {
+    if (x === null || x === undefined) return null;
+    if (typeof x === 'number') return fromNumber(x);
+    // Strings and booleans are the same values in both readers: fromJson itself converts them.
+    if (typeof x === 'string' || typeof x === 'boolean') return fromJson(x, t);
+    return container(x);
+  };
+}
+
+function numberReader(t: SqlType): (x: number) => unknown {
+  switch (t.type) {
+    case 'INTEGER':
+      // Integral text wraps like Java's int; fractional text truncates: the same for a safe integer.
+      return (x) =>
+        Number.isSafeInteger(x)
+          ? x | 0
+          : Number.isInteger(x) || !Number.isFinite(x)
+            ? NEEDS_TEXT
+            : Math.trunc(x) | 0;
+    case 'BIGINT':
+      return (x) =>
+        Number.isSafeInteger(x)
+          ? BigInt(x)
+          : Number.isInteger(x) || !Number.isFinite(x)
+            ? NEEDS_TEXT
+            : BigInt(Math.trunc(x));
+    case 'TIMESTAMP':
+    case 'DATE':
+    case 'TIME':
+      return (x) => (Number.isFinite(x) ? Math.trunc(x) : NEEDS_TEXT);
+    case 'DOUBLE':
+      return (x) => x;
+    default:
+      // STRING and DECIMAL keep the text; other types refuse numbers with a message naming the node.
+      return () => NEEDS_TEXT;
+  }
+}
+
+function isPlainObject(x: object): x is Record<string, unknown> {
+  return !Array.isArray(x);
+}
+
+function containerReader(t: SqlType): (x: object) => unknown {
+  switch (t.type) {
+    case 'ARRAY': {
+      const item = fastReader(t.item);
+      return (x) => {
+        if (!Array.isArray(x)) return NEEDS_TEXT;
+        const out = new Array<unknown>(x.length);
+        for (let i = 0; i < x.length; i++) {
+          const v = item(x[i]);
+          if (v === NEEDS_TEXT) return NEEDS_TEXT;
+          out[i] = v;
+        }
+        return out;
+      };
+    }
+    case 'MAP': {
+      const value = fastReader(t.value);
+      return (x) => {
+        if (!isPlainObject(x)) return NEEDS_TEXT;
+        const m = new Map<unknown, unknown>();
+        for (const k of Object.keys(x)) {
+          const v = value(x[k]);
+          if (v === NEEDS_TEXT) return NEEDS_TEXT;
+          m.set(k, v);
+        }
+        return m;
+      };
+    }
+    case 'STRUCT': {
+      const fields = t.fields.map((f) => ({ name: f.name, read: fastReader(f.type) }));
+      return (x) => {
+        if (!isPlainObject(x)) return NEEDS_TEXT;
+        let upper: Map<string, unknown> | undefined;
+        const s: Struct = {};
+        for (const f of fields) {
+          const v = f.read(Object.hasOwn(x, f.name) ? x[f.name] : (upper ??= upperCased(x)).get(f.name));
+          if (v === NEEDS_TEXT) return NEEDS_TEXT;
+          s[f.name] = v;
+        }
+        return s;
+      };
+    }
+    default:
+      return () => NEEDS_TEXT;
+  }
+}
+
+/** Like upperKeys, over a plain JSON.parse object. */
+function upperCased(obj: Record<string, unknown>): Map<string, unknown> {
+  const m = new Map<string, unknown>();
+  for (const k of Object.keys(obj)) m.set(k.toUpperCase(), obj[k] ?? null);
+  return m;
+}
+
+/** Reads a record's columns from a plain JSON.parse value, or NEEDS_TEXT. */
+function fastRowReader(columns: readonly Column[], unwrapped: boolean): (node: unknown) => unknown {
+  const single = columns[0];
+  if (unwrapped && single !== undefined) {
+    const read = fastReader(single.type);
+    return (node) => {
+      const v = read(node);
+      return v === NEEDS_TEXT ? NEEDS_TEXT : [v];
+    };
+  }
+  // JSON.parse never gives undefined, so for a name no object inherits, `node[name] !== undefined`
+  // says what Object.hasOwn says, with one lookup instead of two.
+  const readers = columns.map((c) => ({
+    name: c.name,
+    inherited: c.name in Object.prototype,
+    read: fastReader(c.type),
+  }));
+  return (node) => {
+    if (typeof node !== 'object' || node === null || !isPlainObject(node)) return NEEDS_TEXT;
+    let upper: Map<string, unknown> | undefined;
+    const row = new Array<unknown>(readers.length);
+    for (let i = 0; i < readers.length; i++) {
+      const c = readers[i] as (typeof readers)[number];
+      const own = c.inherited ? (Object.hasOwn(node, c.name) ? node[c.name] : undefined) : node[c.name];
+      const v = c.read(own !== undefined ? own : (upper ??= upperCased(node)).get(c.name));
+      if (v === NEEDS_TEXT) return NEEDS_TEXT;
+      row[i] = v;
+    }
+    return row;
+  };
+}
+
+/** `stringifyJson(toJson(v, t))`, written directly for the common types. */
+export function jsonWriter(t: SqlType): (v: unknown) => string {
+  const generic = (v: unknown): string => stringifyJson(toJson(v, t));
+  let write: (v: unknown) => string;
+  switch (t.type) {
+    case 'BOOLEAN':
+      write = (v) => (v === true ? 'true' : v === false ? 'false' : generic(v));
+      break;
+    case 'INTEGER':
+    case 'TIMESTAMP':
+    case 'DATE':
+    case 'TIME':
+      write = primitiveText;
+      break;
+    case 'BIGINT':
+      write = (v) => (v as bigint).toString();
+      break;
+    case 'DOUBLE':
+      write = (v) => {
+        const d = v as number;
+        return Number.isFinite(d) ? javaDoubleToString(d) : JSON.stringify(javaDoubleToString(d));
+      };
+      break;
+    case 'DECIMAL':
+      write = (v) => decimalValue(v).toString();
+      break;
+    case 'STRING':
+      write = (v) => (typeof v === 'string' ? JSON.stringify(v) : generic(v));
+      break;
+    case 'ARRAY': {
+      const item = jsonWriter(t.item);
+      write = (v) => `[${(v as unknown[]).map(item).join(',')}]`;
+      break;
+    }
+    default:
+      write = generic;
+  }
+  return (v) => (v === null || v === undefined ? 'null' : write(v));
+}
+
+/** Whether a property name is an array index (objects list those first, so field order would change). */
+function isArrayIndex(name: string): boolean {
+  return /^(?:0|[1-9]\d*)$/.test(name) && Number(name) < 4294967295;
+}
+
 export interface JsonSerdeOptions {
   readonly columns: readonly Column[];
   readonly unwrapped: boolean;
@@ -202,6 +403,87 @@ export interface JsonSerdeOptions {
 export function jsonSerde(options: JsonSerdeOptions): RowSerde {
   const { columns, unwrapped, schemaId } = options;
   const single = columns[0];
+
+  /** The exact reader (numbers with their source text). */
+  const readExact = (text: string): unknown[] | null => {
+    const node = parseJsonFast(text);
+    if (node === null) return null;
+    if (unwrapped && single !== undefined) return [fromJson(node, single.type)];
+    if (!isJsonObject(node)) {
+      fail(node, { type: 'STRUCT', fields: columns });
+    }
+    const s = readStruct(node, columns);
+    return columns.map((c) => s[c.name] ?? null);
+  };
+  const readFast = fastRowReader(columns, unwrapped);
+  const read = (text: string): unknown[] | null => {
+    let node: unknown;
+    try {
+      node = JSON.parse(text);
+    } catch {
+      return readExact(text); // NaN and other text Jackson accepts, and the error messages
+    }
+    if (node === null) return null;
+    try {
+      const row = readFast(node);
+      if (row !== NEEDS_TEXT) return row as unknown[];
+    } catch {
+      // the exact reader fails the same way, with its own message
+    }
+    return readExact(text);
+  };
+  const deserializeSync = (bytes: Uint8Array | null): unknown[] | null => {
+    if (bytes === null) return null;
+    try {
+      let payload: Uint8Array = bytes;
+      if (schemaId !== undefined) {
+        if (bytes.length === 0 || bytes[0] !== 0) {
+          throw new SerdeError(
+            'Got unexpected JSON serialization format that did not start with the magic byte. If this stream was not serialized using the JsonSchemaConverter, then make sure the stream is declared with JSON format (not JSON_SR).',
+          );
+        }
+        payload = unwrapWire(bytes).payload;
+      }
+      return read(asBuffer(payload).toString());
+    } catch (error) {
+      throw error instanceof Error ? error : new SerdeError(String(error));
+    }
+  };
+
+  const fieldWriters =
+    unwrapped || columns.some((c) => isArrayIndex(c.name))
+      ? undefined
+      : columns.map((c) => ({ prefix: `${JSON.stringify(c.name)}:`, write: jsonWriter(c.type) }));
+  const singleWriter = single === undefined ? undefined : jsonWriter(single.type);
+  /** The JSON text of a row (null: no record), like stringifyJson over toJson's object. */
+  const text = (row: readonly unknown[]): string | null => {
+    if (unwrapped && single !== undefined && singleWriter !== undefined) {
+      const v = row[0];
+      return v === null || v === undefined ? null : singleWriter(v);
+    }
+    if (fieldWriters !== undefined) {
+      let out = '{';
+      for (let i = 0; i < fieldWriters.length; i++) {
+        const f = fieldWriters[i] as (typeof fieldWriters)[number];
+        out += (i === 0 ? f.prefix : `,${f.prefix}`) + f.write(row[i]);
+      }
+      return `${out}}`;
+    }
+    const o: JsonObject = {};
+    columns.forEach((c, i) => {
+      Object.defineProperty(o, c.name, { value: toJson(row[i], c.type), enumerable: true, writable: true });
+    });
+    return stringifyJson(o);
+  };
+
+  if (schemaId === undefined) {
+    const serializeSync = (row: readonly unknown[] | null): Buffer | null => {
+      if (row === null) return null;
+      const t = text(row);
+      return t === null ? null : Buffer.from(t, 'utf8');
+    };
+    return syncSerde(serializeSync, deserializeSync);
+  }
   return {
     async serialize(row) {
       if (row === null) return null;
@@ -225,33 +507,16 @@ export function jsonSerde(options: JsonSerdeOptions): RowSerde {
       }
       if (unwrapped && node === null) return null;
       const payload = Buffer.from(stringifyJson(node), 'utf8');
-      if (schemaId === undefined) return payload;
       return wrapWire(await schemaId(), payload);
     },
     deserialize(bytes) {
-      if (bytes === null) return Promise.resolve(null);
       try {
-        let payload: Uint8Array = bytes;
-        if (schemaId !== undefined) {
-          if (bytes.length === 0 || bytes[0] !== 0) {
-            throw new SerdeError(
-              'Got unexpected JSON serialization format that did not start with the magic byte. If this stream was not serialized using the JsonSchemaConverter, then make sure the stream is declared with JSON format (not JSON_SR).',
-            );
-          }
-          payload = unwrapWire(bytes).payload;
-        }
-        const node = parseJsonFast(Buffer.from(payload).toString('utf8'));
-        if (node === null) return Promise.resolve(null);
-        if (unwrapped && single !== undefined) return Promise.resolve([fromJson(node, single.type)]);
-        if (!isJsonObject(node)) {
-          fail(node, { type: 'STRUCT', fields: columns });
-        }
-        const s = readStruct(node, columns);
-        return Promise.resolve(columns.map((c) => s[c.name] ?? null));
+        return Promise.resolve(deserializeSync(bytes));
       } catch (error) {
         return Promise.reject(error instanceof Error ? error : new SerdeError(String(error)));
       }
     },
+    deserializeSync,
   };
 }
 

@@ -3,7 +3,7 @@
  * LongSerializer: 8 bytes, DoubleSerializer: IEEE 754 big-endian, StringSerializer: UTF-8, bytes raw).
  */
 import type { SqlType } from '../schema/types.ts';
-import { SerdeError, type RowSerde } from './serde.ts';
+import { asBuffer, SerdeError, syncSerde, type RowSerde } from './serde.ts';
 
 export function encodeKafka(value: unknown, type: SqlType): Buffer {
   switch (type.type) {
@@ -32,7 +32,7 @@ export function encodeKafka(value: unknown, type: SqlType): Buffer {
 }
 
 export function decodeKafka(bytes: Uint8Array, type: SqlType): unknown {
-  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const b = asBuffer(bytes);
   switch (type.type) {
     case 'INTEGER':
       if (b.length !== 4) throw new SerdeError('Size of data received by IntegerDeserializer is not 4');
@@ -44,7 +44,7 @@ export function decodeKafka(bytes: Uint8Array, type: SqlType): unknown {
       if (b.length !== 8) throw new SerdeError('Size of data received by Deserializer is not 8');
       return b.readDoubleBE(0);
     case 'STRING':
-      return b.toString('utf8');
+      return b.toString(); // UTF-8; without arguments Node skips the encoding lookup
     case 'BYTES':
       return Uint8Array.from(b);
     default:
@@ -53,16 +53,16 @@ export function decodeKafka(bytes: Uint8Array, type: SqlType): unknown {
 }
 
 export function kafkaSerde(type: SqlType | undefined): RowSerde {
-  return {
-    serialize(row) {
-      if (row === null || type === undefined) return Promise.resolve(null);
+  return syncSerde(
+    (row) => {
+      if (row === null || type === undefined) return null;
       const v = row[0] ?? null;
-      return Promise.resolve(v === null ? null : encodeKafka(v, type));
+      return v === null ? null : encodeKafka(v, type);
     },
-    deserialize(bytes) {
-      if (type === undefined) return Promise.resolve(bytes === null ? null : []);
-      if (bytes === null) return Promise.resolve(null);
-      return Promise.resolve([decodeKafka(bytes, type)]);
+    (bytes) => {
+      if (type === undefined) return bytes === null ? null : [];
+      if (bytes === null) return null;
+      return [decodeKafka(bytes, type)];
     },
-  };
+  );
 }
