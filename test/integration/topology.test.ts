@@ -26,7 +26,7 @@ import { createAvroDecoder, createAvroEncoder } from '../../src/registry/serde.t
 import { isolatedCatalog } from '../support/catalog.ts';
 import { testConfig, testKafka } from '../support/env.ts';
 import { ensureContracts } from '../support/intake.ts';
-import { readTopic, trackTopic, deleteTestTopics } from '../support/kafka.ts';
+import { readTopic, trackTopic, trackTopicPrefix, deleteTestTopics } from '../support/kafka.ts';
 import { startTestKsql, type TestKsql } from '../support/ksql.ts';
 
 const registry = createRegistryClient(testConfig.registry.url);
@@ -45,7 +45,7 @@ beforeAll(async () => {
   await waitForConvergence(admin, isolated.catalog, 'local');
   for (const t of isolated.catalog.topics) trackTopic(t.name);
   ksql = await startTestKsql('topology');
-  trackTopic(`_confluent-ksql-${ksql.serviceId}_command_topic`);
+  trackTopicPrefix(`_confluent-ksql-${ksql.serviceId}`); // command topic and changelogs
   trackTopic(`${ksql.serviceId}ksql_processing_log`);
   trackTopic(`${ksql.serviceId}ksql_MIGRATION_EVENTS`);
   trackTopic(`${ksql.serviceId}ksql_MIGRATION_SCHEMA_VERSIONS`);

@@ -3,6 +3,7 @@ import { uniqueName } from './env.ts';
 import { createTopicsReady } from '../../src/kafka/admin.ts';
 
 const created = new Set<string>();
+const createdPrefixes = new Set<string>();
 
 /** Remember a topic this test file made, for `deleteTestTopics`. */
 export function trackTopic(topic: string): string {
@@ -10,12 +11,23 @@ export function trackTopic(topic: string): string {
   return topic;
 }
 
+/**
+ * Remember every topic whose name starts with `prefix` (a ksql server's internal topics, named after
+ * its unique service id: command topic, changelogs of queries the test never names), for
+ * `deleteTestTopics`.
+ */
+export function trackTopicPrefix(prefix: string): void {
+  createdPrefixes.add(prefix);
+}
+
 /** Delete every topic this test file created or tracked (tests clean up after themselves). */
 export async function deleteTestTopics(admin: Admin): Promise<void> {
-  const existing = new Set(await admin.listTopics());
-  const mine = [...created].filter((t) => existing.has(t));
+  const existing = await admin.listTopics();
+  const prefixes = [...createdPrefixes];
+  const mine = existing.filter((t) => created.has(t) || prefixes.some((p) => t.startsWith(p)));
   if (mine.length > 0) await admin.deleteTopics({ topics: mine, timeout: 30_000 });
   created.clear();
+  createdPrefixes.clear();
 }
 
 export async function createTestTopic(admin: Admin, prefix: string, partitions = 1): Promise<string> {

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRegistryClient } from '../../../src/registry/client.ts';
 import { frame } from '../../../src/registry/serde.ts';
 import { freePort, testConfig, testKafka, uniqueName } from '../../support/env.ts';
-import { deleteTestTopics, trackTopic } from '../../support/kafka.ts';
+import { deleteTestTopics, trackTopic, trackTopicPrefix } from '../../support/kafka.ts';
 import { killHard, serviceIdFor, spawnKsqlServer, until, writerSchemaDecoder } from '../../support/ksql.ts';
 import { createTopicsReady } from '../../../src/kafka/admin.ts';
 
@@ -35,7 +35,7 @@ const output = trackTopic(uniqueName('doubled'));
 beforeAll(async () => {
   admin = testKafka('durable-test').admin();
   await admin.connect();
-  trackTopic(`_confluent-ksql-${serviceId}_command_topic`);
+  trackTopicPrefix(`_confluent-ksql-${serviceId}`); // command topic and changelogs
   trackTopic(`${serviceId}ksql_processing_log`);
   await createTopicsReady(admin, [{ topic: input, numPartitions: 3, replicationFactor: 1 }]);
 });

@@ -7,7 +7,7 @@ import type { Admin } from 'kafkajs';
 import KsqldbClientModule from 'ksqldb-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testKafka, uniqueName } from '../../support/env.ts';
-import { deleteTestTopics, trackTopic } from '../../support/kafka.ts';
+import { deleteTestTopics, trackTopic, trackTopicPrefix } from '../../support/kafka.ts';
 import { startTestKsql, until, type TestKsql } from '../../support/ksql.ts';
 
 let admin: Admin;
@@ -19,7 +19,7 @@ beforeAll(async () => {
   admin = testKafka('ksql-server-test').admin();
   await admin.connect();
   ksql = await startTestKsql('server');
-  trackTopic(`_confluent-ksql-${ksql.serviceId}_command_topic`);
+  trackTopicPrefix(`_confluent-ksql-${ksql.serviceId}`); // command topic and changelogs
   trackTopic(`${ksql.serviceId}ksql_processing_log`);
 }, 60_000);
 afterAll(async () => {

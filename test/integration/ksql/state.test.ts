@@ -19,6 +19,7 @@ import {
   deleteTestTopics,
   groupConsumer,
   trackTopic,
+  trackTopicPrefix,
 } from '../../support/kafka.ts';
 import {
   killHard,
@@ -56,8 +57,9 @@ async function pull(ksql: { post: TestKsql['post'] }, sql: string): Promise<unkn
   return rows;
 }
 
+/** The command topic, every query's changelogs and the processing log of a server (unique service id). */
 function trackInternal(serviceId: string): void {
-  trackTopic(`_confluent-ksql-${serviceId}_command_topic`);
+  trackTopicPrefix(`_confluent-ksql-${serviceId}`);
   trackTopic(`${serviceId}ksql_processing_log`);
 }
 
