@@ -30,7 +30,7 @@ import { createKsqlRuntime, type KsqlRuntime } from '../src/ksql/kafka/runtime.t
 import { PROJECT_ROOT } from '../src/paths.ts';
 import { createStack } from '../src/stack/stack.ts';
 import { testConfig } from '../test/support/env.ts';
-import { cleanUp, produceRecords, progress, topicTotal, type Progress } from './ksql-support.ts';
+import { cleanUp, perSecond, produceRecords, progress, topicTotal, type Progress } from './ksql-support.ts';
 import type { BenchContext, BenchResult } from './run.ts';
 
 const TIMEOUT_MS = 120_000;
@@ -222,8 +222,8 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
 
     // End to end, from the CREATE ... AS SELECT to the last output: start-up, the table load and its
     // changelog writes included.
-    const endToEnd = (r: { start: number; t100: number }): number => (records / (r.t100 - r.start)) * 1000;
-    const steady = (r: Progress): number => ((0.9 * records) / (r.t100 - r.t10)) * 1000;
+    const endToEnd = (r: { start: number; t100: number }): number => perSecond(records, r.start, r.t100);
+    const steady = (r: Progress): number => perSecond(0.9 * records, r.t10, r.t100);
     const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
     const joinRates = [join1, join2].map(endToEnd);
     const statelessRates = [plain1, plain2].map(endToEnd);

@@ -11,25 +11,105 @@
  * before it about 0.75. So both first run once over a smaller warm-up input (`--warmup`, not
  * measured), then each is measured twice in the order loop, engine, engine, loop, and the figures are
  * the means of the two.
+ *
+ * `--format avro` runs the same work on Avro values framed with registry ids (the product's
+ * topology is Avro throughout): the input schema is registered by the bench, the engine registers its
+ * generated output schema, and the loop decodes with the writer schema fetched once per id and
+ * encodes with an output schema it registered, as a careful hand-written consumer would.
  */
 import { randomUUID } from 'node:crypto';
-import { Partitioners, type Admin, type Kafka } from 'kafkajs';
+import avro from 'avsc';
+import { Partitioners, type Admin, type Kafka, type KafkaMessage, type Message } from 'kafkajs';
 import { pino } from 'pino';
 import { createKafka } from '../src/kafka/client.ts';
 import { createKsqlRuntime, type KsqlRuntime } from '../src/ksql/kafka/runtime.ts';
+import { createRegistryClient, type RegistryClient } from '../src/registry/client.ts';
+import { frame } from '../src/registry/serde.ts';
 import { PROJECT_ROOT } from '../src/paths.ts';
 import { createStack } from '../src/stack/stack.ts';
 import { testConfig } from '../test/support/env.ts';
+import { readTopic } from '../test/support/kafka.ts';
 import type { BenchContext, BenchResult } from './run.ts';
 import { createTopicsReady } from '../src/kafka/admin.ts';
-import { cleanUp, produceRecords, progress, type Progress } from './ksql-support.ts';
+import { cleanUp, perSecond, produceRecords, progress, type Progress } from './ksql-support.ts';
 
 const TIMEOUT_MS = 300_000;
+
+type Format = 'json' | 'avro';
+
+interface InValue {
+  readonly CHANNEL: string;
+  readonly SUBJECT: string;
+  readonly PRIORITY: number;
+}
+interface OutValue {
+  readonly CHANNEL: string;
+  readonly SUBJECT: string;
+  readonly SCORE: number;
+}
+
+const IN_SCHEMA = {
+  type: 'record',
+  name: 'BenchIn',
+  namespace: 'dev.streamdesk.bench',
+  fields: [
+    { name: 'CHANNEL', type: 'string' },
+    { name: 'SUBJECT', type: 'string' },
+    { name: 'PRIORITY', type: 'int' },
+  ],
+};
+/** What ksqlDB would generate for the output (nullable fields). */
+const OUT_SCHEMA = {
+  type: 'record',
+  name: 'KsqlDataSourceSchema',
+  namespace: 'io.confluent.ksql.avro_schemas',
+  fields: [
+    { name: 'CHANNEL', type: ['null', 'string'], default: null },
+    { name: 'SUBJECT', type: ['null', 'string'], default: null },
+    { name: 'SCORE', type: ['null', 'int'], default: null },
+  ],
+};
+
+/** How the hand-written loop reads and writes values of one format. */
+interface LoopCodec {
+  /** Synchronous when the writer schema is known (always, after the first record of an id). */
+  decode(bytes: Buffer): InValue | Promise<InValue>;
+  encode(value: OutValue): Buffer | string;
+}
+
+function jsonCodec(): LoopCodec {
+  return {
+    decode: (bytes) => JSON.parse(bytes.toString()) as InValue,
+    encode: (value) => JSON.stringify(value),
+  };
+}
+
+/** Writer schemas by id, fetched once each; the output schema registered once under its subject. */
+async function avroCodec(registry: RegistryClient, outputSubject: string): Promise<LoopCodec> {
+  const outType = avro.Type.forSchema(OUT_SCHEMA as avro.Schema);
+  const outId = await registry.register(outputSubject, JSON.stringify(OUT_SCHEMA));
+  const writers = new Map<number, avro.Type>();
+  const body = (type: avro.Type, bytes: Buffer): InValue => type.fromBuffer(bytes.subarray(5)) as InValue;
+  return {
+    decode(bytes) {
+      const id = bytes.readInt32BE(1);
+      const known = writers.get(id);
+      if (known !== undefined) return body(known, bytes);
+      return registry.schemaById(id).then((text) => {
+        const type = avro.Type.forSchema(JSON.parse(text) as avro.Schema);
+        writers.set(id, type);
+        return body(type, bytes);
+      });
+    },
+    encode: (value) => frame(outId, outType.toBuffer(value)),
+  };
+}
 
 /** The baseline: a hand-written kafkajs loop over `input` until `expected` outputs are in `output`. */
 async function runLoop(
   kafka: Kafka,
   admin: Admin,
+  codec: LoopCodec,
   input: string,
   output: string,
   groupId: string,
@@ -49,24 +129,23 @@ async function runLoop(
     eachBatchAutoResolve: false,
     eachBatch: async (payload) => {
       const { batch } = payload;
-      const out = [];
+      const out: Message[] = [];
+      const transform = (m: KafkaMessage, v: InValue): void => {
+        if (v.CHANNEL === 'spam') return;
+        out.push({
+          key: m.key,
+          value: codec.encode({
+            CHANNEL: v.CHANNEL.toUpperCase(),
+            SUBJECT: v.SUBJECT.toUpperCase(),
+            SCORE: v.PRIORITY * 10,
+          }),
+          timestamp: m.timestamp,
+        });
+      };
       for (const m of batch.messages) {
-        const v = JSON.parse(m.value?.toString() ?? 'null') as {
-          CHANNEL: string;
-          SUBJECT: string;
-          PRIORITY: number;
-        } | null;
-        if (v !== null && v.CHANNEL !== 'spam') {
-          out.push({
-            key: m.key,
-            value: JSON.stringify({
-              CHANNEL: v.CHANNEL.toUpperCase(),
-              SUBJECT: v.SUBJECT.toUpperCase(),
-              SCORE: v.PRIORITY * 10,
-            }),
-            timestamp: m.timestamp,
-          });
-        }
+        if (m.value === null) continue;
+        const v = codec.decode(m.value);
+        transform(m, v instanceof Promise ? await v : v);
       }
       if (out.length > 0) await loopProducer.send({ topic: output, acks: -1, messages: out });
       const last = batch.messages.at(-1);
@@ -87,13 +166,14 @@ async function runLoop(
 async function runEngine(
   runtime: KsqlRuntime,
   admin: Admin,
+  format: Format,
   name: string,
   input: string,
   output: string,
   expected: number,
 ): Promise<Progress & { start: number }> {
   await runtime.execute(
-    `CREATE STREAM ${name}_IN (K STRING KEY, CHANNEL STRING, SUBJECT STRING, PRIORITY INT) WITH (KAFKA_TOPIC='${input}', VALUE_FORMAT='JSON');`,
+    `CREATE STREAM ${name}_IN (K STRING KEY, CHANNEL STRING, SUBJECT STRING, PRIORITY INT) WITH (KAFKA_TOPIC='${input}', VALUE_FORMAT='${format.toUpperCase()}');`,
   );
   const start = Date.now();
   await runtime.execute(
@@ -107,11 +187,58 @@ async function runEngine(
   return { ...done, start };
 }
 
+/**
+ * Reads both outputs and compares them as multisets of (key, value): a fast engine that wrote the
+ * wrong records must not pass as a figure.
+ */
+async function sameOutputs(
+  kafka: Kafka,
+  registry: RegistryClient,
+  format: Format,
+  engineTopic: string,
+  loopTopic: string,
+  expected: number,
+): Promise<void> {
+  const types = new Map<number, avro.Type>();
+  const decode = async (bytes: Buffer | null): Promise<unknown> => {
+    if (bytes === null) return null;
+    if (format === 'json') return JSON.parse(bytes.toString()) as unknown;
+    const id = bytes.readInt32BE(1);
+    let type = types.get(id);
+    if (type === undefined) {
+      type = avro.Type.forSchema(JSON.parse(await registry.schemaById(id)) as avro.Schema);
+      types.set(id, type);
+    }
+    return type.fromBuffer(bytes.subarray(5)) as unknown;
+  };
+  const lines = async (topic: string): Promise<string[]> => {
+    const records = await readTopic(kafka, topic, expected, 60_000);
+    const out: string[] = [];
+    for (const r of records) {
+      const v = (await decode(r.value)) as Partial<OutValue> | null;
+      out.push(JSON.stringify([r.key, v?.CHANNEL, v?.SUBJECT, v?.SCORE]));
+    }
+    return out.sort();
+  };
+  const [engine, loop] = [await lines(engineTopic), await lines(loopTopic)];
+  if (engine.length !== expected || loop.length !== expected) {
+    throw new Error(
+      `expected ${expected} outputs each, read ${engine.length} (engine) and ${loop.length} (loop)`,
+    );
+  }
+  const differs = engine.findIndex((line, i) => line !== loop[i]);
+  if (differs >= 0) {
+    throw new Error(`engine and loop outputs differ: ${engine[differs]} vs ${loop[differs] ?? '(none)'}`);
+  }
+}
+
 export async function run(ctx: BenchContext): Promise<BenchResult> {
   const records = ctx.number('records', 100_000);
   const warmup = ctx.number('warmup', 30_000);
   const partitions = ctx.number('partitions', 3);
+  const format = ctx.choice('format', ['json', 'avro']);
   const config = testConfig;
+  const registry = createRegistryClient(config.registry.url);
   ctx.say('stack up');
   await createStack(config.stack, PROJECT_ROOT, () => undefined).up(['kafka', 'registry', 'postgres']);
   const kafka = createKafka({ brokers: config.kafka.brokers, clientId: 'bench-ksql' });
@@ -139,19 +266,35 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
   );
   let runtime: KsqlRuntime | undefined;
   try {
-    ctx.say(`producing ${records} JSON records to ${input} (${partitions} partitions), ${warmup} to warm up`);
+    ctx.say(
+      `producing ${records} ${format.toUpperCase()} records to ${input} (${partitions} partitions), ${warmup} to warm up`,
+    );
     const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
-    const record = (n: number) => ({
+    const inType = avro.Type.forSchema(IN_SCHEMA as avro.Schema);
+    const inIds =
+      format === 'avro'
+        ? await Promise.all(
+            [input, warmIn].map((t) => registry.register(`${t}-value`, JSON.stringify(IN_SCHEMA))),
+          )
+        : [];
+    const encodeIn = (value: InValue, topic: string): string | Buffer =>
+      format === 'json'
+        ? JSON.stringify(value)
+        : frame(inIds[topic === input ? 0 : 1] ?? 0, inType.toBuffer(value));
+    const record = (topic: string) => (n: number) => ({
       key: `customer-${n % 1000}`,
-      value: JSON.stringify({
-        CHANNEL: n % 2 === 0 ? 'email' : 'spam',
-        SUBJECT: `order ${n} has not arrived`,
-        PRIORITY: n % 5,
-      }),
+      value: encodeIn(
+        {
+          CHANNEL: n % 2 === 0 ? 'email' : 'spam',
+          SUBJECT: `order ${n} has not arrived`,
+          PRIORITY: n % 5,
+        },
+        topic,
+      ),
     });
-    await produceRecords(producer, input, records, record);
-    await produceRecords(producer, warmIn, warmup, record);
+    await produceRecords(producer, input, records, record(input));
+    await produceRecords(producer, warmIn, warmup, record(warmIn));
     await producer.disconnect();
     runtime = createKsqlRuntime(
       { brokers: config.kafka.brokers, registryUrl: config.registry.url, serviceId, replicas: 1 },
@@ -161,17 +304,47 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
 
     // Half the records pass the filter.
     ctx.say('warm-up: both once over the warm-up records (not measured)');
-    await runLoop(kafka, admin, warmIn, warmLoopOut, `bench-loop-warm-${tag}`, Math.ceil(warmup / 2));
-    await runEngine(runtime, admin, 'WARM', warmIn, warmEngineOut, Math.ceil(warmup / 2));
+    const codec = async (out: string): Promise<LoopCodec> =>
+      format === 'json' ? jsonCodec() : avroCodec(registry, `${out}-value`);
+    const half = Math.ceil(warmup / 2);
+    await runLoop(
+      kafka,
+      admin,
+      await codec(warmLoopOut),
+      warmIn,
+      warmLoopOut,
+      `bench-loop-warm-${tag}`,
+      half,
+    );
+    await runEngine(runtime, admin, format, 'WARM', warmIn, warmEngineOut, half);
 
     const expected = Math.ceil(records / 2);
-    const rate = (p: Progress): number => ((0.9 * records) / (p.t100 - p.t10)) * 1000;
+    const rate = (p: Progress): number => perSecond(0.9 * records, p.t10, p.t100);
     ctx.say('measured: loop, engine, engine, loop');
-    const loop1 = await runLoop(kafka, admin, input, loopOut1, `bench-loop-1-${tag}`, expected);
+    const loop1 = await runLoop(
+      kafka,
+      admin,
+      await codec(loopOut1),
+      input,
+      loopOut1,
+      `bench-loop-1-${tag}`,
+      expected,
+    );
     // The engine, in this process, on the same broker.
-    const engine1 = await runEngine(runtime, admin, 'BENCH1', input, engineOut1, expected);
-    const engine2 = await runEngine(runtime, admin, 'BENCH2', input, engineOut2, expected);
-    const loop2 = await runLoop(kafka, admin, input, loopOut2, `bench-loop-2-${tag}`, expected);
+    const engine1 = await runEngine(runtime, admin, format, 'BENCH1', input, engineOut1, expected);
+    const engine2 = await runEngine(runtime, admin, format, 'BENCH2', input, engineOut2, expected);
+    const loop2 = await runLoop(
+      kafka,
+      admin,
+      await codec(loopOut2),
+      input,
+      loopOut2,
+      `bench-loop-2-${tag}`,
+      expected,
+    );
+    ctx.say('checking that the engine wrote exactly what the loop wrote');
+    await sameOutputs(kafka, registry, format, engineOut1, loopOut1, expected);
+
     const loopRates = [rate(loop1), rate(loop2)];
     const engineRates = [rate(engine1), rate(engine2)];
     const loopRate = (rate(loop1) + rate(loop2)) / 2;
@@ -189,9 +362,10 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
       name: 'ksql-stateless',
       unit: 'records/s',
       value: Math.round(engineRate),
-      baseline: 'hand-written kafkajs consume→filter/project→produce loop, same input and broker',
+      baseline: `hand-written kafkajs consume→filter/project→produce loop, same ${format.toUpperCase()} input and broker`,
       baseline_value: Math.round(loopRate),
       ratio: Number(ratio.toFixed(3)),
+      format,
       records,
       warmup,
       partitions,
@@ -203,6 +377,9 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
   } finally {
     await runtime?.stop().catch(() => undefined);
     await cleanUp(kafka, topics, serviceId);
+    if (format === 'avro') {
+      for (const topic of topics) await registry.deleteSubject(`${topic}-value`).catch(() => undefined);
+    }
     await admin.disconnect().catch(() => undefined);
   }
 }

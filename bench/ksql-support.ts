@@ -21,6 +21,20 @@ export interface Progress {
   readonly t100: number;
 }
 
+/** Shortest span a rate is computed over: progress is polled every 20 ms. */
+const MIN_SPAN_MS = 200;
+
+/** `count` records over [from, to] as records/s; refuses a span too short to measure. */
+export function perSecond(count: number, from: number, to: number): number {
+  const span = to - from;
+  if (span < MIN_SPAN_MS) {
+    throw new Error(
+      `a run took only ${span} ms over the span measured (at least ${MIN_SPAN_MS} ms are needed at 20 ms polling): raise --records`,
+    );
+  }
+  return (count / span) * 1000;
+}
+
 /**
  * Polls a topic's offsets (every 20 ms) until it holds `expected` records. The rate between 10% and
  * 100% is the steady-state throughput: it leaves out start-up (query planning, group join), which
@@ -51,7 +65,7 @@ export async function produceRecords(
   producer: Producer,
   topic: string,
   count: number,
-  record: (n: number) => { key: string; value: string },
+  record: (n: number) => { key: string; value: string | Buffer },
 ): Promise<void> {
   for (let i = 0; i < count; i += 5000) {
     await producer.send({

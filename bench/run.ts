@@ -18,6 +18,8 @@ export interface BenchResult {
 export interface BenchContext {
   /** A numeric option (--name value), or its default. */
   number(name: string, fallback: number): number;
+  /** A named choice (--name value), one of `allowed`; the first one is the default. */
+  choice<T extends string>(name: string, allowed: readonly [T, ...T[]]): T;
   say(line: string): void;
 }
 
@@ -64,6 +66,13 @@ async function main(argv: string[]): Promise<number> {
       if (!Number.isFinite(n) || n <= 0) throw new Error(`--${option} must be a positive number`);
       return n;
     },
+    choice(option, allowed) {
+      const raw = options.get(option);
+      if (raw === undefined) return allowed[0];
+      const found = allowed.find((a) => a === raw);
+      if (found === undefined) throw new Error(`--${option} must be one of ${allowed.join(', ')}`);
+      return found;
+    },
     say: (line) => console.log(line),
   };
   const module = (await import(new URL(`./${name}.ts`, import.meta.url).href)) as {
@@ -77,4 +86,11 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-process.exit(await main(process.argv.slice(2)));
+try {
+  process.exit(await main(process.argv.slice(2)));
+} catch (error) {
+  // A failed benchmark says why in one line; the stack only when asked for (BENCH_DEBUG=1).
+  console.error(`bench ${process.argv[2] ?? ''}: ${error instanceof Error ? error.message : String(error)}`);
+  if (process.env['BENCH_DEBUG'] === '1' && error instanceof Error) console.error(error.stack);
+  process.exit(1);
+}
