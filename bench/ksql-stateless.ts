@@ -37,6 +37,15 @@ const TIMEOUT_MS = 300_000;
 
 type Format = 'json' | 'avro';
 
+/** A measured run: output progress, when it started, and this process's CPU time over it (µs). */
+type Run = Progress & { start: number; cpuMicros: number };
+
+/** CPU time (user + system, µs) this process has used so far. */
+function cpuNow(): number {
+  const { user, system } = process.cpuUsage();
+  return user + system;
+}
+
 interface InValue {
   readonly CHANNEL: string;
   readonly SUBJECT: string;
@@ -114,7 +123,7 @@ async function runLoop(
   output: string,
   groupId: string,
   expected: number,
-): Promise<Progress & { start: number }> {
+): Promise<Run> {
   const loopProducer = kafka.producer({
     idempotent: true,
     maxInFlightRequests: 1,
@@ -125,6 +134,7 @@ async function runLoop(
   await consumer.connect();
   await consumer.subscribe({ topic: input, fromBeginning: true });
   const start = Date.now();
+  const cpu = cpuNow();
   await consumer.run({
     eachBatchAutoResolve: false,
     eachBatch: async (payload) => {
@@ -154,7 +164,8 @@ async function runLoop(
     },
   });
   try {
-    return { ...(await progress(admin, output, expected, TIMEOUT_MS)), start };
+    const done = await progress(admin, output, expected, TIMEOUT_MS);
+    return { ...done, start, cpuMicros: cpuNow() - cpu };
   } finally {
     await consumer.disconnect();
     await loopProducer.disconnect();
@@ -171,20 +182,22 @@ async function runEngine(
   input: string,
   output: string,
   expected: number,
-): Promise<Progress & { start: number }> {
+): Promise<Run> {
   await runtime.execute(
     `CREATE STREAM ${name}_IN (K STRING KEY, CHANNEL STRING, SUBJECT STRING, PRIORITY INT) WITH (KAFKA_TOPIC='${input}', VALUE_FORMAT='${format.toUpperCase()}');`,
   );
   const start = Date.now();
+  const cpu = cpuNow();
   await runtime.execute(
     `CREATE STREAM ${name}_OUT WITH (KAFKA_TOPIC='${output}') AS SELECT K, UCASE(CHANNEL) AS CHANNEL, UCASE(SUBJECT) AS SUBJECT, PRIORITY * 10 AS SCORE FROM ${name}_IN WHERE CHANNEL <> 'spam' EMIT CHANGES;`,
     { properties: { 'auto.offset.reset': 'earliest' } },
   );
   const done = await progress(admin, output, expected, TIMEOUT_MS);
+  const cpuMicros = cpuNow() - cpu;
   const query = runtime.engine.queries().find((q) => q.processor.sinkTopic === output);
   // Its consumer would keep polling beside what runs next.
   if (query !== undefined) await runtime.execute(`TERMINATE ${query.plan.queryId};`);
-  return { ...done, start };
+  return { ...done, start, cpuMicros };
 }
 
 /**
@@ -350,7 +363,7 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
     const loopRate = (rate(loop1) + rate(loop2)) / 2;
     const engineRate = (rate(engine1) + rate(engine2)) / 2;
     const ratio = engineRate / loopRate;
-    const totals = (runs: (Progress & { start: number })[]): number[] => runs.map((r) => r.t100 - r.start);
+    const totals = (runs: Run[]): number[] => runs.map((r) => r.t100 - r.start);
     ctx.say(
       `engine CSAS: ${engineRate.toFixed(0)} records/s steady state (runs ${engineRates.map((r) => r.toFixed(0)).join(', ')}; all ${records} in ${totals([engine1, engine2]).join(', ')} ms incl. query start)`,
     );
@@ -358,6 +371,15 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
       `hand-written kafkajs loop: ${loopRate.toFixed(0)} records/s steady state (runs ${loopRates.map((r) => r.toFixed(0)).join(', ')}; all ${records} in ${totals([loop1, loop2]).join(', ')} ms incl. group join)`,
     );
     ctx.say(`ratio: ${ratio.toFixed(2)} (target ≥ 0.80)`);
+    // Wall-clock rates swing with whatever else the two cores do (the broker shares them); the CPU this
+    // process spent per input record, start-up included, is the steadier view of the same comparison.
+    const cpuPerRecord = (runs: Run[]): number =>
+      runs.reduce((n, r) => n + r.cpuMicros, 0) / runs.length / records;
+    const engineCpu = cpuPerRecord([engine1, engine2]);
+    const loopCpu = cpuPerRecord([loop1, loop2]);
+    ctx.say(
+      `CPU of this process per input record: engine ${engineCpu.toFixed(2)} µs, loop ${loopCpu.toFixed(2)} µs (loop/engine ${(loopCpu / engineCpu).toFixed(2)})`,
+    );
     return {
       name: 'ksql-stateless',
       unit: 'records/s',
@@ -373,6 +395,8 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
       baseline_runs: loopRates.map(Math.round),
       engine_total_ms: totals([engine1, engine2]),
       baseline_total_ms: totals([loop1, loop2]),
+      engine_cpu_us_per_record: Number(engineCpu.toFixed(3)),
+      baseline_cpu_us_per_record: Number(loopCpu.toFixed(3)),
     };
   } finally {
     await runtime?.stop().catch(() => undefined);

@@ -266,8 +266,10 @@ function valueSerdeFor(step: TopicBound, ctx: ProcessorContext, name: string): R
 interface Input {
   readonly topic: string;
   decode(record: TopicRecord): Promise<Row | null>;
-  /** `decode` without a promise, when the key and value formats never wait. */
+  /** `decode` without a promise, when the key and value formats can do without (see `canDecodeSync`). */
   readonly decodeSync: ((record: TopicRecord) => Row | null) | undefined;
+  /** Whether `decodeSync` can run on this record now (its writer schemas are loaded). */
+  readonly canDecodeSync: (record: TopicRecord) => boolean;
   push: Emit;
 }
 
@@ -373,9 +375,17 @@ export function buildProcessor(plan: QueryPlan, ctx: ProcessorContext): QueryPro
     };
     const keySync = keyless ? () => [] : keySerde.deserializeSync;
     const valueSync = valueSerde.deserializeSync;
+    const keyCan = keyless ? undefined : keySerde.canDeserializeSync;
+    const valueCan = valueSerde.canDeserializeSync;
     inputs.push({
       topic: step.topic,
       push,
+      canDecodeSync:
+        keyCan === undefined && valueCan === undefined
+          ? () => true
+          : (record) =>
+              (keyCan === undefined || record.key === null || keyCan(record.key)) &&
+              (valueCan === undefined || valueCan(record.value)),
       async decode(record) {
         let key: unknown[] | null;
         let value: unknown[] | null;
@@ -878,6 +888,11 @@ export function buildProcessor(plan: QueryPlan, ctx: ProcessorContext): QueryPro
 
   const keySync = sinkKeySerde.serializeSync;
   const valueSync = sinkValueSerde.serializeSync;
+  const { canSerializeSync: keyCan } = sinkKeySerde;
+  const { canSerializeSync: valueCan } = sinkValueSerde;
+  /** Whether the sink's serdes can write without awaiting (their schemas are loaded). */
+  const sinkReady = (): boolean =>
+    (keyCan === undefined || keyCan()) && (valueCan === undefined || valueCan());
   const serializeSync =
     keySync === undefined || valueSync === undefined
       ? undefined
@@ -908,7 +923,9 @@ export function buildProcessor(plan: QueryPlan, ctx: ProcessorContext): QueryPro
   const processSync = (record: TopicRecord, into: OutputRecord[]): boolean => {
     const entry = byTopic.get(record.topic);
     if (entry === undefined) return true;
-    if (!entry.sync || serializeSync === undefined) return false;
+    if (!entry.sync || serializeSync === undefined || !sinkReady()) return false;
+    // Before anything changes state: a record that must await runs whole on the async path.
+    for (const input of entry.inputs) if (!input.canDecodeSync(record)) return false;
     for (const input of entry.inputs) {
       const row = (input.decodeSync as (r: TopicRecord) => Row | null)(record);
       if (row === null) continue;
@@ -959,6 +976,14 @@ export function buildProcessor(plan: QueryPlan, ctx: ProcessorContext): QueryPro
     async process(record) {
       const outputs: OutputRecord[] = [];
       if (processSync(record, outputs)) return outputs;
+      if (!sinkReady()) {
+        // Load the sink's schemas now, so later records run synchronously even when this one writes
+        // nothing; a registry failure here is the serializer's to report, when a record needs it.
+        await Promise.all([
+          sinkKeySerde.prepareSerializeSync?.().catch(() => undefined),
+          sinkValueSerde.prepareSerializeSync?.().catch(() => undefined),
+        ]);
+      }
       for (const input of byTopic.get(record.topic)?.inputs ?? []) {
         const row = await input.decode(record);
         if (row === null) continue;

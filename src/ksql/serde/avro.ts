@@ -14,11 +14,16 @@ import { SerdeError, unwrapWire, wrapWire, type RowSerde } from './serde.ts';
 
 /** Avro schema JSON (loosely typed: it comes from users and registries). */
 export type AvroSchema = string | AvroSchemaObject | AvroSchema[];
+export interface AvroField {
+  readonly name: string;
+  readonly type: AvroSchema;
+  readonly default?: unknown;
+}
 export interface AvroSchemaObject {
   readonly type: AvroSchema;
   readonly name?: string;
   readonly namespace?: string;
-  readonly fields?: readonly { name: string; type: AvroSchema; default?: unknown }[];
+  readonly fields?: readonly AvroField[];
   readonly items?: AvroSchema;
   readonly values?: AvroSchema;
   readonly symbols?: readonly string[];
@@ -321,6 +326,91 @@ class AvroReader {
   private decimal(buf: Buffer, o: AvroSchemaObject | undefined): Decimal {
     return new Decimal(bufferToBigInt(buf), o?.scale ?? 0);
   }
+
+  /**
+   * `read(v, schema, STRUCT of columns)` of a whole row as the column values, with what depends only
+   * on the schema (field matching, union branches, which conversion) decided once here instead of per
+   * record. Undefined when the schema is not a plain record: such rows go through `read`.
+   */
+  compileRow(schema: AvroSchema, columns: readonly Column[]): ((v: unknown) => unknown[] | null) | undefined {
+    const o = schemaObject(this.resolve(schema));
+    if (o === undefined || baseType(o) !== 'record' || o.fields === undefined) return undefined;
+    const fields = o.fields;
+    const readers = columns.map((c) => this.compileField(fields, c.name, c.type));
+    const n = readers.length;
+    return (v) => {
+      if (v === null || v === undefined) return null;
+      const rec = v as Record<string, unknown>;
+      const out = new Array<unknown>(n);
+      for (let i = 0; i < n; i++)
+        out[i] = (readers[i] as (r: Record<string, unknown>) => unknown)(rec) ?? null;
+      return out;
+    };
+  }
+
+  /** The reader of one column out of a decoded record: the Avro field matched as `read` matches it. */
+  private compileField(
+    fields: readonly AvroField[],
+    name: string,
+    t: SqlType,
+  ): (rec: Record<string, unknown>) => unknown {
+    const af =
+      fields.find((x) => x.name === name) ??
+      fields.find((x) => x.name === avroFieldName(name)) ??
+      fields.find((x) => x.name.toUpperCase() === name.toUpperCase());
+    if (af === undefined) return () => null;
+    const field = af.name;
+    const convert = this.compileValue(af.type, t);
+    return (rec) => convert(rec[field]);
+  }
+
+  /**
+   * `(v) => read(v, schema, t)`, with the common cases decided ahead: the value kinds that `read`
+   * converts the same way whatever the Avro type (strings, booleans, ints, bigints), arrays and
+   * records. Anything else, and any value of an unexpected kind, goes through `read` itself, so
+   * results and errors are the same.
+   */
+  private compileValue(schema: AvroSchema, t: SqlType): (v: unknown) => unknown {
+    const generic = (v: unknown): unknown => this.read(v, schema, t);
+    let s = this.resolve(schema);
+    if (Array.isArray(s)) {
+      const branches = s.map((b) => this.resolve(b)).filter((b) => b !== 'null');
+      if (branches.length !== 1) return generic;
+      s = branches[0] as AvroSchema;
+    }
+    const o = schemaObject(s);
+    switch (t.type) {
+      case 'STRING':
+        return (v) => (v === null || v === undefined ? null : typeof v === 'string' ? v : generic(v));
+      case 'BOOLEAN':
+        return (v) => (v === null || v === undefined ? null : typeof v === 'boolean' ? v : generic(v));
+      case 'INTEGER':
+        return (v) =>
+          v === null || v === undefined ? null : typeof v === 'number' ? Math.trunc(v) | 0 : generic(v);
+      case 'BIGINT':
+        return (v) => (v === null || v === undefined ? null : typeof v === 'bigint' ? v : generic(v));
+      case 'ARRAY': {
+        if (o?.items === undefined) return generic;
+        const item = this.compileValue(o.items, t.item);
+        return (v) =>
+          v === null || v === undefined ? null : Array.isArray(v) ? v.map((x) => item(x)) : generic(v);
+      }
+      case 'STRUCT': {
+        if (baseType(s) !== 'record' || o?.fields === undefined) return generic;
+        const fields = o.fields;
+        const readers = t.fields.map((f) => [f.name, this.compileField(fields, f.name, f.type)] as const);
+        return (v) => {
+          if (v === null || v === undefined) return null;
+          const rec = v as Record<string, unknown>;
+          const out: Struct = {};
+          for (const [name, read] of readers) out[name] = read(rec);
+          return out;
+        };
+      }
+      default:
+        return generic;
+    }
+  }
 }
 
 const PRIMITIVES = new Set(['null', 'boolean', 'int', 'long', 'float', 'double', 'bytes', 'string']);
@@ -456,6 +546,83 @@ class AvroWriter {
         return v;
     }
   }
+
+  /**
+   * `write(struct of the row, schema, STRUCT of columns)` from the column values, with the field
+   * matching and the conversions decided once here instead of per record. Undefined when the schema
+   * is not a plain record: such rows go through `write`.
+   */
+  compileRow(
+    schema: AvroSchema,
+    columns: readonly Column[],
+  ): ((row: readonly unknown[]) => unknown) | undefined {
+    const o = schemaObject(this.resolve(schema));
+    if (o === undefined || baseType(o) !== 'record' || o.fields === undefined) return undefined;
+    const writers = o.fields.map((af): ((row: readonly unknown[]) => unknown) => {
+      const i = [
+        columns.findIndex((x) => x.name === af.name),
+        columns.findIndex((x) => avroFieldName(x.name) === af.name),
+        columns.findIndex((x) => x.name.toUpperCase() === af.name.toUpperCase()),
+      ].find((x) => x >= 0);
+      const column = i === undefined ? undefined : columns[i];
+      if (i === undefined || column === undefined) {
+        const fallback = af.default === undefined ? null : af.default;
+        return () => fallback;
+      }
+      const convert = this.compileValue(af.type, column.type);
+      // A NULL for a non-optional field with a default writes the default (ksqlDB's Avro translator).
+      if (af.default !== undefined && !this.nullable(af.type)) {
+        const fallback = af.default;
+        return (row) => {
+          const v = row[i] ?? null;
+          return v === null ? fallback : convert(v);
+        };
+      }
+      return (row) => convert(row[i] ?? null);
+    });
+    const names = o.fields.map((af) => af.name);
+    const n = names.length;
+    return (row) => {
+      const rec: Record<string, unknown> = {};
+      for (let k = 0; k < n; k++) {
+        rec[names[k] as string] = (writers[k] as (r: readonly unknown[]) => unknown)(row);
+      }
+      return rec;
+    };
+  }
+
+  /**
+   * `(v) => write(v, schema, t)` with the union branch and the common primitive conversions decided
+   * ahead; anything else, and nulls where the schema has no null, go through `write` itself.
+   */
+  private compileValue(schema: AvroSchema, t: SqlType): (v: unknown) => unknown {
+    const generic = (v: unknown): unknown => this.write(v, schema, t);
+    const s = this.resolve(schema);
+    if (Array.isArray(s)) {
+      const branches = s.filter((b) => this.resolve(b) !== 'null');
+      const branch = branches[0];
+      if (branches.length !== 1 || branch === undefined) return generic;
+      const inner = this.compileValue(branch, t);
+      return (v) => (v === null || v === undefined ? null : inner(v));
+    }
+    switch (baseType(s)) {
+      case 'string':
+        return t.type === 'STRING' ? (v) => (v === null || v === undefined ? generic(v) : v) : generic;
+      case 'boolean':
+        return (v) => (v === null || v === undefined ? generic(v) : v);
+      case 'int':
+        return (v) => (v === null || v === undefined ? generic(v) : typeof v === 'bigint' ? Number(v) : v);
+      case 'long':
+        return (v) =>
+          v === null || v === undefined
+            ? generic(v)
+            : typeof v === 'bigint'
+              ? v
+              : BigInt(Math.trunc(v as number));
+      default:
+        return generic;
+    }
+  }
 }
 
 export interface AvroSerdeOptions {
@@ -474,14 +641,32 @@ function rowType(columns: readonly Column[]): SqlType {
   return T.struct(columns.map((c) => ({ name: c.name, type: c.type })));
 }
 
+interface LoadedWriter {
+  readonly id: number;
+  readonly type: avro.Type;
+  /** Column values → the value avsc encodes. */
+  readonly toAvro: (row: readonly unknown[]) => unknown;
+}
+
+interface LoadedReader {
+  readonly type: avro.Type;
+  /** The value avsc decoded → column values (null: a null record). */
+  readonly fromAvro: (decoded: unknown) => unknown[] | null;
+}
+
 export function avroSerde(options: AvroSerdeOptions): RowSerde {
   const { columns, unwrapped, registry, subject, fullSchemaName, isKey } = options;
   const single = columns[0];
   const isUnwrapped = unwrapped && single !== undefined;
-  let writer: Promise<{ id: number; schema: AvroSchema; type: avro.Type; writer: AvroWriter }> | undefined;
-  const readers = new Map<number, Promise<{ schema: AvroSchema; type: avro.Type; reader: AvroReader }>>();
+  const struct = rowType(columns);
+  // Schemas come from the registry once; after that a record needs no await (the sync methods below,
+  // which the processor calls only when `canSerializeSync` / `canDeserializeSync` say so).
+  let writer: Promise<LoadedWriter> | undefined;
+  let loadedWriter: LoadedWriter | undefined;
+  const readers = new Map<number, Promise<LoadedReader>>();
+  const loadedReaders = new Map<number, LoadedReader>();
 
-  const getWriter = (): Promise<{ id: number; schema: AvroSchema; type: avro.Type; writer: AvroWriter }> => {
+  const getWriter = (): Promise<LoadedWriter> => {
     writer ??= (async () => {
       let id: number;
       let schema: AvroSchema;
@@ -492,60 +677,103 @@ export function avroSerde(options: AvroSerdeOptions): RowSerde {
         schema = avroSchemaForColumns(columns, unwrapped, fullSchemaName, isKey);
         id = await registry.register(subject, { schemaType: 'AVRO', schema: JSON.stringify(schema) });
       }
-      return { id, schema, type: avroType(schema), writer: new AvroWriter(schema) };
+      const w = new AvroWriter(schema);
+      const toAvro = isUnwrapped
+        ? (row: readonly unknown[]) => w.write(row[0] ?? null, schema, single.type)
+        : (w.compileRow(schema, columns) ??
+          ((row: readonly unknown[]) =>
+            w.write(Object.fromEntries(columns.map((c, i) => [c.name, row[i] ?? null])), schema, struct)));
+      loadedWriter = { id, type: avroType(schema), toAvro };
+      return loadedWriter;
     })();
+    // A failed load is tried again by the next record.
+    writer.catch(() => (writer = undefined));
     return writer;
   };
 
-  const getReader = (id: number): Promise<{ schema: AvroSchema; type: avro.Type; reader: AvroReader }> => {
+  const getReader = (id: number): Promise<LoadedReader> => {
     let r = readers.get(id);
     if (r === undefined) {
       r = (async () => {
         const schema = JSON.parse((await registry.getById(id)).schema) as AvroSchema;
-        return { schema, type: avroType(schema), reader: new AvroReader(schema) };
+        const reader = new AvroReader(schema);
+        const fromAvro = isUnwrapped
+          ? (decoded: unknown) => [reader.read(decoded, schema, single.type)]
+          : (reader.compileRow(schema, columns) ??
+            ((decoded: unknown) => {
+              if (decoded === null) return null;
+              const s = reader.read(decoded, schema, struct) as Struct | null;
+              if (s === null) return null;
+              return columns.map((c) => s[c.name] ?? null);
+            }));
+        const loaded = { type: avroType(schema), fromAvro };
+        loadedReaders.set(id, loaded);
+        return loaded;
       })();
       readers.set(id, r);
+      r.catch(() => readers.delete(id));
     }
     return r;
   };
 
+  const encode = (w: LoadedWriter, row: readonly unknown[]): Buffer | null => {
+    const value = w.toAvro(row);
+    if (isUnwrapped && value === null && isKey) return null;
+    try {
+      return wrapWire(w.id, w.type.toBuffer(value));
+    } catch (error) {
+      throw new SerdeError(`Failed to serialize Avro record: ${(error as Error).message}`, { cause: error });
+    }
+  };
+
+  const decode = (r: LoadedReader, payload: Buffer): unknown[] | null => {
+    let decoded: unknown;
+    try {
+      decoded = r.type.fromBuffer(payload);
+    } catch (error) {
+      throw new SerdeError(`Failed to deserialize Avro record: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+    return r.fromAvro(decoded);
+  };
+
+  /** The writer schema id of framed bytes, or undefined when they are not framed (decoding will say so). */
+  const schemaIdOf = (bytes: Uint8Array): number | undefined =>
+    bytes.length >= 5 && bytes[0] === 0
+      ? Buffer.from(bytes.buffer, bytes.byteOffset, 5).readInt32BE(1)
+      : undefined;
+
   return {
     async serialize(row) {
       if (row === null) return null;
-      const w = await getWriter();
-      const value = isUnwrapped
-        ? w.writer.write(row[0] ?? null, w.schema, single.type)
-        : w.writer.write(
-            Object.fromEntries(columns.map((c, i) => [c.name, row[i] ?? null])),
-            w.schema,
-            rowType(columns),
-          );
-      if (isUnwrapped && value === null && isKey) return null;
-      try {
-        return wrapWire(w.id, w.type.toBuffer(value));
-      } catch (error) {
-        throw new SerdeError(`Failed to serialize Avro record: ${(error as Error).message}`, {
-          cause: error,
-        });
-      }
+      return encode(await getWriter(), row);
     },
     async deserialize(bytes) {
       if (bytes === null) return null;
       const { schemaId, payload } = unwrapWire(bytes);
-      const r = await getReader(schemaId);
-      let decoded: unknown;
-      try {
-        decoded = r.type.fromBuffer(payload);
-      } catch (error) {
-        throw new SerdeError(`Failed to deserialize Avro record: ${(error as Error).message}`, {
-          cause: error,
-        });
-      }
-      if (isUnwrapped) return [r.reader.read(decoded, r.schema, single.type)];
-      if (decoded === null) return null;
-      const s = r.reader.read(decoded, r.schema, rowType(columns)) as Struct | null;
-      if (s === null) return null;
-      return columns.map((c) => s[c.name] ?? null);
+      return decode(await getReader(schemaId), payload);
+    },
+    canSerializeSync: () => loadedWriter !== undefined,
+    async prepareSerializeSync() {
+      await getWriter();
+    },
+    canDeserializeSync(bytes) {
+      if (bytes === null) return true;
+      const id = schemaIdOf(bytes);
+      return id === undefined || loadedReaders.has(id);
+    },
+    serializeSync(row) {
+      if (row === null) return null;
+      if (loadedWriter === undefined) throw new SerdeError('Avro writer schema not loaded yet');
+      return encode(loadedWriter, row);
+    },
+    deserializeSync(bytes) {
+      if (bytes === null) return null;
+      const { schemaId, payload } = unwrapWire(bytes);
+      const r = loadedReaders.get(schemaId);
+      if (r === undefined) throw new SerdeError(`Avro schema ${schemaId} not loaded yet`);
+      return decode(r, payload);
     },
   };
 }

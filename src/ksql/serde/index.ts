@@ -118,7 +118,8 @@ export function createSerde(o: CreateSerdeOptions): RowSerde {
   // A null key reads as a key whose columns are all NULL.
   const nullKey = (row: readonly unknown[] | null): boolean =>
     row === null || columns.length === 0 || (columns.length === 1 && row[0] === null);
-  const { serializeSync, deserializeSync } = serde;
+  const { serializeSync, deserializeSync, canSerializeSync, canDeserializeSync, prepareSerializeSync } =
+    serde;
   const nullRow = (): null[] => columns.map(() => null);
   return {
     serialize: (row) => (nullKey(row) ? Promise.resolve(null) : serde.serialize(row)),
@@ -135,5 +136,8 @@ export function createSerde(o: CreateSerdeOptions): RowSerde {
       : {
           deserializeSync: (bytes) => (bytes === null ? nullRow() : (deserializeSync(bytes) ?? nullRow())),
         }),
+    ...(canSerializeSync === undefined ? {} : { canSerializeSync }),
+    ...(prepareSerializeSync === undefined ? {} : { prepareSerializeSync }),
+    ...(canDeserializeSync === undefined ? {} : { canDeserializeSync }),
   };
 }

@@ -20,6 +20,15 @@ export interface RowSerde {
   readonly serializeSync?: (row: readonly unknown[] | null) => Buffer | null;
   /** The same as `deserialize`, without a promise (throws instead of rejecting). */
   readonly deserializeSync?: (bytes: Uint8Array | null) => unknown[] | null;
+  /**
+   * On serdes whose sync methods need something loaded first (registry-backed schemas): whether
+   * `serializeSync` can run now. The async methods load what is missing. Absent: always.
+   */
+  readonly canSerializeSync?: () => boolean;
+  /** Loads what `serializeSync` needs (with `canSerializeSync`); rejects when the registry fails. */
+  readonly prepareSerializeSync?: () => Promise<void>;
+  /** Whether `deserializeSync` can run on these bytes now (their writer schema is loaded). */
+  readonly canDeserializeSync?: (bytes: Uint8Array | null) => boolean;
 }
 
 /** A serde whose work is synchronous: the async methods wrap the sync ones. */
