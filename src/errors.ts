@@ -247,6 +247,18 @@ export const ERRORS = {
     description:
       'The migrations metadata (MIGRATION_EVENTS, MIGRATION_SCHEMA_VERSIONS) does not exist on the server; `ksql migrate apply` creates it.',
   },
+  DLT_UNKNOWN_TOPIC: {
+    code: 'SD_ERR_DLT_UNKNOWN_TOPIC',
+    retriable: false,
+    description:
+      'The topic named is neither a dead-letter topic of the catalog nor a product topic with one, or it does not exist on the cluster; `streamdesk dlt list` names them.',
+  },
+  DLT_REPLAY_REFUSED: {
+    code: 'SD_ERR_DLT_REPLAY_REFUSED',
+    retriable: false,
+    description:
+      'A replay was refused before sending anything: a selected record has no original topic header, or its original topic does not exist.',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorKey = keyof typeof ERRORS;

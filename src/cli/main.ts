@@ -8,6 +8,7 @@ import { loadConfig } from '../config/index.ts';
 import { isStreamdeskError } from '../errors.ts';
 import { PROJECT_ROOT } from '../paths.ts';
 import { dispatch, type Command } from './command.ts';
+import { dltCommand } from './dlt.ts';
 import { intakeCommand } from './intake.ts';
 import { ksqlCommand } from './ksql.ts';
 import { ksqlServerCommand } from './ksql-server.ts';
@@ -32,6 +33,7 @@ export const rootCommand: Command = {
     ksqlServerCommand,
     ksqlCommand,
     ticketsCommand,
+    dltCommand,
   ],
   details: 'Configuration comes from the environment and an optional .env file (keys: .env.example).',
 };

@@ -22,7 +22,7 @@ import type { OutputRecord } from '../execution/processor.ts';
 import type { ChangelogRecord } from '../execution/state.ts';
 import { createTopicsReady } from '../../kafka/admin.ts';
 import { transactionalProducerConfig } from '../../kafka/client.ts';
-import { readToEnd } from './read-to-end.ts';
+import { readToEnd } from '../../kafka/read-to-end.ts';
 import type { TopicRecord } from '../execution/topic-io.ts';
 import { partitionForKey } from '../execution/topic-io.ts';
 import { fromKafkaHeaders, toKafkaHeaders } from './adapters.ts';

@@ -15,7 +15,7 @@ import { parseStatements, splitStatements } from '../parser/parser.ts';
 import type { KsqlPlan } from '../planner/steps.ts';
 import { createKafkaProcessingLog, createKafkaTopicIO, createRegistryPort } from './adapters.ts';
 import { changelogTopicName } from '../execution/state.ts';
-import { readToEnd } from './read-to-end.ts';
+import { readToEnd } from '../../kafka/read-to-end.ts';
 import { createQueryRunner, type ProcessingGuarantee, type QueryRunner } from './query-runner.ts';
 import { createTopicsReady, deleteTopicsGone } from '../../kafka/admin.ts';
 
