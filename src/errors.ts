@@ -257,7 +257,7 @@ export const ERRORS = {
     code: 'SD_ERR_DLT_REPLAY_REFUSED',
     retriable: false,
     description:
-      'A replay was refused before sending anything: a selected record has no original topic header, or its original topic does not exist.',
+      'A replay sent nothing: a selected record has no original topic header, its original topic does not exist, or another replay of the same topic took over.',
   },
 } as const satisfies Record<string, ErrorSpec>;
 

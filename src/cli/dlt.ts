@@ -8,9 +8,8 @@ import { StreamdeskError } from '../errors.ts';
 import { withAdmin } from '../kafka/admin.ts';
 import { createKafka } from '../kafka/client.ts';
 import {
-  planReplay,
   readDeadLetters,
-  replay,
+  replayDeadLetters,
   replayGroupId,
   selectDeadLetters,
   summarize,
@@ -210,29 +209,29 @@ new records; a record that fails again comes back to the dead-letter topic.`,
     const dryRun = args.values['dry-run'] === true;
     return withKafka(ctx, async (kafka, admin) => {
       const topic = await resolveTopic(ctx, admin, args.positionals[0]);
-      const letters = await readDeadLetters(kafka, admin, topic);
-      const plan = planReplay(letters, selection);
+      const { records, plan, perTopic, sent } = await replayDeadLetters(kafka, admin, topic, {
+        selection,
+        dryRun,
+      });
       const what = plan.movesPosition ? 'after the replay position' : 'selected';
       if (plan.letters.length === 0) {
-        ctx.out(`${topic}: nothing to replay (${letters.length} record(s), none ${what})`);
+        ctx.out(`${topic}: nothing to replay (${records} record(s), none ${what})`);
         return 0;
       }
-      const byTopic = new Map<string, number>();
-      for (const l of plan.letters)
-        byTopic.set(l.originalTopic ?? '', (byTopic.get(l.originalTopic ?? '') ?? 0) + 1);
-      const targets = [...byTopic].map(([t, n]) => `${n} → ${t}`).join(', ');
-      if (dryRun) {
+      const targets = Object.entries(perTopic)
+        .map(([t, n]) => `${n} → ${t}`)
+        .join(', ');
+      if (!sent) {
         ctx.out(
           `${topic}: would replay ${plan.letters.length} record(s) ${what}: ${targets} (dry run: nothing sent)`,
         );
         return 0;
       }
-      ctx.out(`${topic}: replaying ${plan.letters.length} record(s) ${what}: ${targets}`);
-      await replay(kafka, admin, topic, plan);
+      ctx.out(`${topic}: replayed ${plan.letters.length} record(s) ${what}: ${targets}`);
       ctx.out(
         plan.movesPosition
-          ? `replayed; position of ${replayGroupId(topic)} moved past offset ${plan.letters.at(-1)?.offset ?? '?'}`
-          : 'replayed; replay position unchanged (selective replay)',
+          ? `replay position of ${replayGroupId(topic)} moved past offset ${plan.letters.at(-1)?.offset ?? '?'}`
+          : 'replay position unchanged (selective replay)',
       );
       return 0;
     });

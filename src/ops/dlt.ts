@@ -16,7 +16,6 @@
  * Nothing here prints keys or values: they hold customer data. Only coordinates, sizes, error codes
  * and the safe error messages the consumer wrote.
  */
-import { randomUUID } from 'node:crypto';
 import type { Admin, IHeaders, Kafka, KafkaMessage, Message } from 'kafkajs';
 import { StreamdeskError } from '../errors.ts';
 import { transactionalProducerConfig } from '../kafka/client.ts';
@@ -203,38 +202,69 @@ function replayMessage(dltTopic: string, l: DeadLetter, now: number): Message {
   return { key: l.key, value: l.value, headers, timestamp: l.timestamp };
 }
 
+export interface ReplayOutcome {
+  /** Records in the dead-letter topic. */
+  readonly records: number;
+  readonly plan: ReplayPlan;
+  /** Records per original topic (sent, or that would be sent on a dry run). */
+  readonly perTopic: Readonly<Record<string, number>>;
+  readonly sent: boolean;
+}
+
 /**
- * Sends the plan's records to their original topics in one transaction (with the replay position,
- * when the plan moves it). Returns how many records went to each topic.
+ * Replays a dead-letter topic: the selection, or everything after the replay position (which then
+ * moves in the same transaction as the sends). Replays of one dead-letter topic share a transactional
+ * id, and the transaction begins — which registers the producer with the coordinator, fencing any
+ * replay still running and waiting for one that is committing — before the position is read. So two
+ * replays at once never both send the same records: the fenced one fails and sends nothing.
  */
-export async function replay(
+export async function replayDeadLetters(
   kafka: Kafka,
   admin: Admin,
   dltTopic: string,
-  plan: ReplayPlan,
-  now: () => number = Date.now,
-): Promise<Record<string, number>> {
-  const perTopic = new Map<string, Message[]>();
-  for (const l of plan.letters) {
-    const topic = l.originalTopic as string;
-    const list = perTopic.get(topic) ?? [];
-    list.push(replayMessage(dltTopic, l, now()));
-    perTopic.set(topic, list);
-  }
-  const existing = new Set(await admin.listTopics());
-  const missing = [...perTopic.keys()].filter((t) => !existing.has(t));
-  if (missing.length > 0) {
-    throw new StreamdeskError(
-      'DLT_REPLAY_REFUSED',
-      `the original topic(s) ${missing.join(', ')} do not exist; nothing was replayed`,
-    );
-  }
-  const counts = Object.fromEntries([...perTopic].map(([t, ms]) => [t, ms.length]));
-  if (plan.letters.length === 0) return counts;
-  const producer = kafka.producer(transactionalProducerConfig(`streamdesk-dlt-replay-${randomUUID()}`));
-  await producer.connect();
+  options: { readonly selection: ReplaySelection; readonly dryRun: boolean; readonly now?: () => number },
+): Promise<ReplayOutcome> {
+  const producer = options.dryRun
+    ? undefined
+    : kafka.producer(transactionalProducerConfig(`streamdesk-dlt-replay.${dltTopic}`));
   try {
-    const tx = await producer.transaction();
+    await producer?.connect();
+    // kafkajs registers a transactional producer id on its first transaction, not on connect.
+    const tx = await producer?.transaction();
+    let letters: DeadLetter[];
+    try {
+      letters = await readDeadLetters(kafka, admin, dltTopic);
+    } catch (error) {
+      await tx?.abort().catch(() => undefined);
+      throw error;
+    }
+    const plan = planReplay(letters, options.selection);
+    const now = options.now ?? Date.now;
+    const perTopic = new Map<string, Message[]>();
+    for (const l of plan.letters) {
+      const topic = l.originalTopic as string;
+      const list = perTopic.get(topic) ?? [];
+      list.push(replayMessage(dltTopic, l, now()));
+      perTopic.set(topic, list);
+    }
+    const existing = new Set(await admin.listTopics());
+    const missing = [...perTopic.keys()].filter((t) => !existing.has(t));
+    if (missing.length > 0) {
+      await tx?.abort().catch(() => undefined);
+      throw new StreamdeskError(
+        'DLT_REPLAY_REFUSED',
+        `the original topic(s) ${missing.join(', ')} do not exist; nothing was replayed`,
+      );
+    }
+    const outcome = {
+      records: letters.length,
+      plan,
+      perTopic: Object.fromEntries([...perTopic].map(([t, ms]) => [t, ms.length])),
+    };
+    if (tx === undefined || plan.letters.length === 0) {
+      await tx?.abort();
+      return { ...outcome, sent: false };
+    }
     try {
       await tx.sendBatch({
         acks: -1,
@@ -259,16 +289,22 @@ export async function replay(
       await tx.commit();
     } catch (error) {
       await tx.abort().catch(() => undefined);
+      const type = (error as { type?: unknown }).type;
+      if (type === 'INVALID_PRODUCER_EPOCH' || type === 'PRODUCER_FENCED') {
+        throw new StreamdeskError(
+          'DLT_REPLAY_REFUSED',
+          `another replay of ${dltTopic} started meanwhile and took over; this one sent nothing (see \`streamdesk dlt list\`)`,
+          { cause: error },
+        );
+      }
       throw new StreamdeskError(
         'KAFKA_UNAVAILABLE',
         `replay failed, nothing was replayed: ${(error as Error).message}`,
-        {
-          cause: error,
-        },
+        { cause: error },
       );
     }
+    return { ...outcome, sent: true };
   } finally {
-    await producer.disconnect();
+    await producer?.disconnect().catch(() => undefined);
   }
-  return counts;
 }

@@ -168,7 +168,7 @@ describe('streamdesk dlt', () => {
       broken = false;
       const replayed = await dlt('replay', topic);
       expect(replayed.status, replayed.stderr).toBe(0);
-      expect(replayed.stdout).toContain('replaying 3 record(s)');
+      expect(replayed.stdout).toContain('replayed 3 record(s) after the replay position');
       expect(await records(topic)).toBe(before + 3);
       await eventually(async () => handled.length === 6, 30_000, 'replayed records handled');
       const again = handled.filter((h) => h.value.startsWith('bad'));
@@ -193,13 +193,32 @@ describe('streamdesk dlt', () => {
       const after = JSON.parse((await dlt('list', '--json')).stdout) as { pending: number }[];
       expect(after[0]?.pending).toBe(0);
 
+      // Two replays at once send new dead letters once between them (the second fences the first).
+      broken = true;
+      await producer.send({
+        topic,
+        acks: -1,
+        messages: ['bad-6', 'bad-7'].map((value, i) => ({ key: key(6 + i), value })),
+      });
+      await eventually(async () => (await records(dltTopic)) === 5, 30_000, 'two more dead letters');
+      broken = false;
+      const racing = await Promise.all([dlt('replay', dltTopic), dlt('replay', dltTopic)]);
+      // The one that lost, if it got as far as sending, says so.
+      for (const r of racing.filter((x) => x.status !== 0))
+        expect(r.stderr).toContain('SD_ERR_DLT_REPLAY_REFUSED');
+      expect(
+        racing.some((r) => r.status === 0),
+        racing.map((r) => r.stderr).join('\n'),
+      ).toBe(true);
+      expect(await records(topic), JSON.stringify(racing)).toBe(before + 8);
+
       // A record without its origin is refused, and nothing is sent.
       await producer.send({ topic: dltTopic, acks: -1, messages: [{ key: 'x', value: 'orphan' }] });
       const refused = await dlt('replay', dltTopic);
       expect(refused.status).toBe(1);
       expect(refused.stderr).toContain('SD_ERR_DLT_REPLAY_REFUSED');
-      expect(refused.stderr).toContain('0/3');
-      expect(await records(topic)).toBe(before + 4);
+      expect(refused.stderr).toContain('0/5');
+      expect(await records(topic)).toBe(before + 8);
 
       // Usage mistakes exit 2; unknown topics 1 with their code.
       expect((await dlt('replay', dltTopic, '--offsets', 'x')).status).toBe(2);
