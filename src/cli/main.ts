@@ -9,6 +9,7 @@ import { isStreamdeskError } from '../errors.ts';
 import { PROJECT_ROOT } from '../paths.ts';
 import { dispatch, type Command } from './command.ts';
 import { dltCommand } from './dlt.ts';
+import { lagCommand } from './lag.ts';
 import { intakeCommand } from './intake.ts';
 import { ksqlCommand } from './ksql.ts';
 import { ksqlServerCommand } from './ksql-server.ts';
@@ -34,6 +35,7 @@ export const rootCommand: Command = {
     ksqlCommand,
     ticketsCommand,
     dltCommand,
+    lagCommand,
   ],
   details: 'Configuration comes from the environment and an optional .env file (keys: .env.example).',
 };

@@ -26,6 +26,13 @@ export async function deleteTestTopics(admin: Admin): Promise<void> {
   const prefixes = [...createdPrefixes];
   const mine = existing.filter((t) => created.has(t) || prefixes.some((p) => t.startsWith(p)));
   if (mine.length > 0) await admin.deleteTopics({ topics: mine, timeout: 30_000 });
+  // The consumer groups of those ksql servers' queries go too (their servers have stopped).
+  if (prefixes.length > 0) {
+    const groups = (await admin.listGroups()).groups
+      .map((g) => g.groupId)
+      .filter((g) => prefixes.some((p) => g.startsWith(p)));
+    if (groups.length > 0) await admin.deleteGroups(groups).catch(() => undefined);
+  }
   created.clear();
   createdPrefixes.clear();
 }
