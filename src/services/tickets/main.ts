@@ -17,7 +17,7 @@ import { createAvroDecoder } from '../../registry/serde.ts';
 import { createLogger } from '../intake/main.ts';
 import { buildTicketsApp } from './api.ts';
 import { migrate } from './db.ts';
-import { applyTicketRequest, type Effect, type EffectsDeps } from './effects.ts';
+import { applyTicketRequest, applyTicketRequests, type Effect, type EffectsDeps } from './effects.ts';
 import { createTicketsMetrics, type TicketsMetrics } from './metrics.ts';
 import { checkSlaBreaches } from './operations.ts';
 import {
@@ -181,11 +181,13 @@ export async function createTicketsService(
         // Group commit: a run of a partition's records in one transaction (one WAL flush instead of
         // one per record); any failure rolls all of it back and the runner retries them one by one.
         async handleBatch(items) {
-          const applied = await transactionWithOutbox(pool, outbox, async (client) => {
-            const out: Effect[] = [];
-            for (const { value } of items) out.push(await applyTicketRequest(client, effects, value));
-            return out;
-          });
+          const applied = await transactionWithOutbox(pool, outbox, (client) =>
+            applyTicketRequests(
+              client,
+              effects,
+              items.map(({ value }) => value),
+            ),
+          );
           items.forEach(({ value }, i) => {
             const effect = applied[i];
             if (effect !== undefined) observe(value, effect);
