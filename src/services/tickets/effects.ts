@@ -100,18 +100,25 @@ async function resolveCustomer(
   deps: EffectsDeps,
   r: TicketRequest,
   contactKey: string,
+  cache?: RunCache,
 ): Promise<string> {
+  const survivorOf = async (id: string): Promise<string | undefined> =>
+    cache?.survivors.get(id) ?? (await survivor(client, id));
   if (r.customer_id !== null) {
-    const id = await survivor(client, r.customer_id);
+    const id = await survivorOf(r.customer_id);
     if (id !== undefined) return id;
   }
-  const known = (
-    await client.query<{ customer_id: string }>(
-      'SELECT customer_id FROM customer_identities WHERE contact_key = $1',
-      [contactKey],
-    )
-  ).rows[0];
-  if (known) return (await survivor(client, known.customer_id)) ?? known.customer_id;
+  const cached = cache?.identities.get(contactKey);
+  const known =
+    cached !== undefined
+      ? { customer_id: cached }
+      : (
+          await client.query<{ customer_id: string }>(
+            'SELECT customer_id FROM customer_identities WHERE contact_key = $1',
+            [contactKey],
+          )
+        ).rows[0];
+  if (known) return (await survivorOf(known.customer_id)) ?? known.customer_id;
 
   await client.query('SAVEPOINT mint');
   const seq = (await client.query<{ n: string }>("SELECT nextval('customer_seq') AS n")).rows[0]?.n ?? '0';
@@ -137,6 +144,8 @@ async function resolveCustomer(
     return winner.customer_id;
   }
   await client.query('RELEASE SAVEPOINT mint');
+  cache?.identities.set(contactKey, customerId);
+  cache?.survivors.set(customerId, customerId);
   await publishIdentity(client, deps, {
     contact_key: contactKey,
     customer_id: customerId,
@@ -210,6 +219,78 @@ function ticketEvent(
 interface Deferred {
   /** ticket_messages rows, in column order (see MESSAGE_COLUMNS). */
   readonly messages: unknown[][];
+  /** What the run reads, fetched for all of it up front (see RunCache); absent: query each time. */
+  readonly cache?: RunCache;
+}
+
+/**
+ * Rows a run of requests reads, fetched set-wise before it starts and kept equal to what a query
+ * would return as the run writes: per customer id its surviving customer, per contact key its
+ * customer, per thread key its latest ticket (locked FOR UPDATE, like the query it replaces). An entry
+ * that is absent is queried as usual. Merges change customers and tickets under it, so an identity
+ * change empties it.
+ */
+interface RunCache {
+  readonly survivors: Map<string, string>;
+  readonly identities: Map<string, string>;
+  /** null: the thread has no ticket yet. */
+  readonly latest: Map<string, TicketRow | null>;
+}
+
+function clearCache(cache: RunCache | undefined): void {
+  cache?.survivors.clear();
+  cache?.identities.clear();
+  cache?.latest.clear();
+}
+
+async function loadRunCache(client: Client, requests: readonly TicketRequest[]): Promise<RunCache> {
+  const messages = requests.filter((r) => r.kind === 'MESSAGE' || r.kind === null);
+  const contactKeys = [...new Set(messages.flatMap((r) => (r.contact_key ? [r.contact_key] : [])))];
+  const identities = new Map<string, string>();
+  if (contactKeys.length > 0) {
+    const rows = await client.query<{ contact_key: string; customer_id: string }>(
+      'SELECT contact_key, customer_id FROM customer_identities WHERE contact_key = ANY($1::text[])',
+      [contactKeys],
+    );
+    for (const row of rows.rows) identities.set(row.contact_key, row.customer_id);
+  }
+  const customerIds = [
+    ...new Set([
+      ...messages.flatMap((r) => (r.customer_id === null ? [] : [r.customer_id])),
+      ...identities.values(),
+    ]),
+  ];
+  const survivors = new Map<string, string>();
+  if (customerIds.length > 0) {
+    const rows = await client.query<{ customer_id: string; merged_into: string | null }>(
+      'SELECT customer_id, merged_into FROM customers WHERE customer_id = ANY($1::text[])',
+      [customerIds],
+    );
+    // Merged customers are followed by survivor() as usual.
+    for (const row of rows.rows)
+      if (row.merged_into === null) survivors.set(row.customer_id, row.customer_id);
+  }
+  const threadKeys = [
+    ...new Set(
+      messages.flatMap((r) =>
+        r.thread_key !== null && !referencedTicketId(r.thread_key) ? [r.thread_key] : [],
+      ),
+    ),
+  ];
+  const latest = new Map<string, TicketRow | null>();
+  if (threadKeys.length > 0) {
+    // Every ticket of these threads, locked in one order (thread, newest first): the first of each
+    // thread is what the per-message query would have returned.
+    const rows = await client.query<TicketRow>(
+      'SELECT * FROM tickets WHERE thread_key = ANY($1::text[]) ORDER BY thread_key, last_message_at DESC FOR UPDATE',
+      [threadKeys],
+    );
+    for (const key of threadKeys) latest.set(key, null);
+    for (const row of rows.rows) {
+      if (row.thread_key !== null && latest.get(row.thread_key) === null) latest.set(row.thread_key, row);
+    }
+  }
+  return { survivors, identities, latest };
 }
 
 const MESSAGE_COLUMNS =
@@ -235,7 +316,8 @@ async function handleMessage(
   contactKey: string,
   deferred?: Deferred,
 ): Promise<Effect> {
-  const customerId = await resolveCustomer(client, deps, r, contactKey);
+  const cache = deferred?.cache;
+  const customerId = await resolveCustomer(client, deps, r, contactKey, cache);
   const receivedAt = r.received_at ?? deps.now();
   const channel = r.channel ?? 'UNKNOWN';
   const referencedId = referencedTicketId(r.thread_key);
@@ -243,14 +325,17 @@ async function handleMessage(
     ? (await client.query<TicketRow>('SELECT * FROM tickets WHERE ticket_id = $1 FOR UPDATE', [referencedId]))
         .rows[0]
     : undefined;
+  const cachedLatest = r.thread_key !== null && !referencedId ? cache?.latest.get(r.thread_key) : undefined;
   const latest =
     r.thread_key !== null && !referencedId
-      ? (
-          await client.query<TicketRow>(
-            'SELECT * FROM tickets WHERE thread_key = $1 ORDER BY last_message_at DESC LIMIT 1 FOR UPDATE',
-            [r.thread_key],
-          )
-        ).rows[0]
+      ? cachedLatest !== undefined
+        ? (cachedLatest ?? undefined)
+        : (
+            await client.query<TicketRow>(
+              'SELECT * FROM tickets WHERE thread_key = $1 ORDER BY last_message_at DESC LIMIT 1 FOR UPDATE',
+              [r.thread_key],
+            )
+          ).rows[0]
       : undefined;
   const decision = decideThread({
     channel,
@@ -274,6 +359,16 @@ async function handleMessage(
       [ticketId, after, receivedAt, deps.now()],
     );
     const ticket = { ...row, status: after };
+    if (cache !== undefined && row.thread_key !== null) {
+      // What the thread's latest ticket now reads as (the UPDATE above, in memory); a ticket reached by
+      // reference may not be its thread's latest, so that thread is queried again instead.
+      if (row === latest && cache.latest.get(row.thread_key) === latest) {
+        const last = Math.max(ms(row.last_message_at), receivedAt);
+        cache.latest.set(row.thread_key, { ...row, status: after, last_message_at: new Date(last) });
+      } else {
+        cache.latest.delete(row.thread_key);
+      }
+    }
     await deps.outbox.ticketEvent(
       client,
       ticketEvent(deps, ticket, 'MESSAGE_APPENDED', {
@@ -322,6 +417,13 @@ async function handleMessage(
       channel,
       thread_key: threadKey,
     };
+    if (cache !== undefined) {
+      // The new ticket is its thread's latest unless an older-looking message made it: a ticket of the
+      // thread with a later (or equal: order undefined) last message stays first in the query.
+      const newest = latest === undefined || ms(latest.last_message_at) < receivedAt;
+      if (newest) cache.latest.set(threadKey, { ...ticket, last_message_at: new Date(receivedAt) });
+      else cache.latest.delete(threadKey);
+    }
     await deps.outbox.ticketEvent(
       client,
       ticketEvent(deps, ticket, 'CREATED', { message_event_id: r.event_id, correlation_id: correlation }),
@@ -546,7 +648,7 @@ export async function applyTicketRequests(
       )
     ).rows.map((row) => row.event_id),
   );
-  const deferred: Deferred = { messages: [] };
+  const deferred: Deferred = { messages: [], cache: await loadRunCache(client, requests) };
   const effects: Effect[] = [];
   const done: string[] = [];
   const summaries: string[] = [];
@@ -590,9 +692,10 @@ async function applyClaimed(
     case 'MESSAGE':
     case null: {
       if (r.contact_key === null || r.contact_key === '') throw invalid('a message needs contact_key');
-      return r.kind === 'IDENTITY_CHANGE'
-        ? handleIdentityChange(client, deps, r, r.contact_key)
-        : handleMessage(client, deps, r, r.contact_key, deferred);
+      if (r.kind !== 'IDENTITY_CHANGE') return handleMessage(client, deps, r, r.contact_key, deferred);
+      // It may merge customers, which moves identities and tickets: what the run cached is stale.
+      clearCache(deferred?.cache);
+      return handleIdentityChange(client, deps, r, r.contact_key);
     }
     default:
       throw invalid('unknown kind');

@@ -83,6 +83,41 @@ function run(): TicketRequest[] {
       priority: 'URGENT',
       received_at: at + 6000,
     }),
+    // A form referencing ann's ticket (the first one minted), then her thread again, now with the
+    // customer id the enrichment join adds once it knows her.
+    ticketRequest({
+      contact_key: 'email:ann@example.com',
+      thread_key: 'ticket:T-000001',
+      received_at: at + 7000,
+    }),
+    ticketRequest({
+      contact_key: 'email:ann@example.com',
+      thread_key: thread,
+      customer_id: 'C-000001',
+      received_at: at + 8000,
+    }),
+    // The old number's thread after the number change, and a message a day later (a new ticket).
+    ticketRequest({
+      contact_key: 'phone:+15550001',
+      channel: 'WHATSAPP',
+      thread_key: 'whatsapp:inbox-1:phone:+15550001',
+      received_at: at + 9000,
+    }),
+    ticketRequest({
+      contact_key: 'phone:+15550001',
+      channel: 'WHATSAPP',
+      thread_key: 'whatsapp:inbox-1:phone:+15550001',
+      received_at: at + 9000 + 25 * 3600_000,
+    }),
+    // The 24 h window counts from the thread's last message, including ones earlier in this run.
+    ...[0, 23, 25].map((hours) =>
+      ticketRequest({
+        contact_key: 'phone:+15550003',
+        channel: 'WHATSAPP',
+        thread_key: 'whatsapp:inbox-1:phone:+15550003',
+        received_at: at + hours * 3600_000,
+      }),
+    ),
   ];
   return requests;
 }
@@ -157,10 +192,28 @@ describe('group commit', () => {
     expect(b).toEqual(a);
     // Not vacuous: the run made tickets, appended to one, minted and linked customers.
     expect(a['tickets']?.length).toBeGreaterThanOrEqual(4);
-    expect(a['messages']).toHaveLength(7);
-    expect(a['identities']).toHaveLength(5);
+    expect(a['messages']).toHaveLength(14);
+    expect(a['identities']).toHaveLength(6);
+    // A second run continues threads the first made: the set-wise path now finds their tickets up front.
+    const at = 1_800_000_000_000;
+    const more = [26, 27, 52].map((hours) =>
+      ticketRequest({
+        contact_key: 'phone:+15550003',
+        channel: 'WHATSAPP',
+        thread_key: 'whatsapp:inbox-1:phone:+15550003',
+        received_at: at + hours * 3600_000,
+      }),
+    );
+    more.push(
+      ticketRequest({ contact_key: 'email:ann@example.com', thread_key: 'email:thread-1@mail.example.com' }),
+    );
+    expect(await apply(batch, more, true)).toEqual(await apply(one, more, false));
+    const continued = await tables(one);
+    expect(await tables(batch)).toEqual(continued);
+    expect(continued['messages']).toHaveLength(18);
+
     // Applied again, set-wise: every request is a duplicate and nothing changes.
     expect((await apply(batch, requests, true)).every((e) => e.kind === 'duplicate')).toBe(true);
-    expect(await tables(batch)).toEqual(a);
+    expect(await tables(batch)).toEqual(continued);
   }, 120_000);
 });
