@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { createKafka } from '../src/kafka/client.ts';
 import { PROJECT_ROOT } from '../src/paths.ts';
-import { freePort, testConfig } from '../test/support/env.ts';
+import { createTestDatabase, freePort, testConfig } from '../test/support/env.ts';
 import { INTAKE_ENV } from '../test/support/payloads.ts';
 import { E2E_MARK } from './e2e-bodies.ts';
 import { runLoad, type LoadResult } from './loadgen.ts';
@@ -62,16 +62,11 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
   const drainSeconds = ctx.number('drain-seconds', 120);
   const tag = Date.now().toString(36);
   const stackDir = mkdtempSync(join(tmpdir(), 'sd-bench-e2e-'));
-  const database = `sd_bench_e2e_${tag}`;
   const prefix = `bench.e2e.${tag}.`;
   const serviceId = `bench_e2e_${tag}_`;
   const ports = { ksql: await freePort(), tickets: await freePort(), intake: await freePort() };
-  const adminDb = new pg.Client({
-    connectionString: testConfig.database.url.replace(/\/[^/]+$/, '/postgres'),
-  });
-  await adminDb.connect();
-  await adminDb.query(`CREATE DATABASE ${database}`);
-  const databaseUrl = testConfig.database.url.replace(/\/[^/]+$/, `/${database}`);
+  const database = await createTestDatabase(`sd_bench_e2e_${tag}`);
+  const databaseUrl = database.url;
   const env = {
     ...INTAKE_ENV,
     STREAMDESK_STACK_DIR: stackDir,
@@ -163,8 +158,7 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
   } finally {
     await streamdesk(env, 'down', '--keep-stack').catch((e: unknown) => ctx.say(String(e)));
     await db.end();
-    await adminDb.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => undefined);
-    await adminDb.end();
+    await database.drop().catch(() => undefined);
     const kafka = createKafka({ brokers: testConfig.kafka.brokers, clientId: 'bench-e2e-cleanup' });
     const admin = kafka.admin();
     await admin.connect();

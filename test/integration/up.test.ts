@@ -5,25 +5,18 @@
  * through the intake become tickets in PostgreSQL via the ksql topology; a second `up` changes
  * nothing; `down --keep-stack` stops the three services.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Admin } from 'kafkajs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../../src/paths.ts';
 import { isPortOpen } from '../../src/stack/net.ts';
-import { freePort, testConfig, testKafka, uniqueName } from '../support/env.ts';
+import { createTestDatabase, freePort, testKafka, uniqueName, type TestDatabase } from '../support/env.ts';
 import { testFormsFile } from '../support/intake.ts';
 import { INTAKE_ENV, signedWhatsAppText } from '../support/payloads.ts';
 import { eventually } from '../support/tickets.ts';
-
-interface Ran {
-  status: number;
-  stdout: string;
-  stderr: string;
-}
+import { runStreamdesk, type Ran } from '../support/cli.ts';
 
 let env: Record<string, string> = {};
 let admin: Admin;
@@ -31,37 +24,20 @@ let db: pg.Pool;
 const stackDir = mkdtempSync(join(tmpdir(), 'sd-up-'));
 const prefix = `${uniqueName('up')}.`;
 const serviceId = `${uniqueName('up').replaceAll('.', '_')}_`;
-const database = `sd_up_${Date.now().toString(36)}`;
+let database: TestDatabase;
 const forms = testFormsFile();
 const ports = { ksql: 0, tickets: 0, intake: 0 };
 
 function streamdesk(...args: string[]): Promise<Ran> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      [join(PROJECT_ROOT, 'bin', 'streamdesk.js'), ...args],
-      { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 240_000 },
-      (error, stdout, stderr) => {
-        if (error !== null && typeof error.code !== 'number')
-          reject(new Error(error.message, { cause: error }));
-        else resolve({ status: error === null ? 0 : Number(error.code), stdout, stderr });
-      },
-    );
-  });
+  return runStreamdesk(args, env, 240_000);
 }
-
-const adminDb = (): pg.Client =>
-  new pg.Client({ connectionString: testConfig.database.url.replace(/\/[^/]+$/, '/postgres') });
 
 beforeAll(async () => {
   ports.ksql = await freePort();
   ports.tickets = await freePort();
   ports.intake = await freePort();
-  const client = adminDb();
-  await client.connect();
-  await client.query(`CREATE DATABASE ${database}`);
-  await client.end();
-  const databaseUrl = testConfig.database.url.replace(/\/[^/]+$/, `/${database}`);
+  database = await createTestDatabase(`sd_up_${Date.now().toString(36)}`);
+  const databaseUrl = database.url;
   env = {
     ...INTAKE_ENV,
     STREAMDESK_STACK_DIR: stackDir,
@@ -82,10 +58,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await streamdesk('down', '--keep-stack').catch(() => undefined);
   await db.end();
-  const client = adminDb();
-  await client.connect();
-  await client.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-  await client.end();
+  await database.drop();
   const mine = (await admin.listTopics()).filter(
     (t) => t.startsWith(prefix) || t.startsWith(`_confluent-ksql-${serviceId}`) || t.startsWith(serviceId),
   );

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
+import pg from 'pg';
 import { environment } from '../../src/cli/main.ts';
 import { loadConfig, type Config } from '../../src/config/index.ts';
 import { createKafka } from '../../src/kafka/client.ts';
@@ -28,4 +29,27 @@ export async function freePort(): Promise<number> {
   await new Promise<void>((r) => server.close(() => r()));
   if (address === null || typeof address === 'string') throw new Error('no port');
   return address.port;
+}
+
+/** A database of its own on the test PostgreSQL server: its URL, and a way to drop it again. */
+export interface TestDatabase {
+  readonly name: string;
+  readonly url: string;
+  drop(): Promise<void>;
+}
+
+/** Creates database `name` on the server of `testConfig.database.url` (administered via `postgres`). */
+export async function createTestDatabase(name: string): Promise<TestDatabase> {
+  const onServer = (db: string): string => testConfig.database.url.replace(/\/[^/]+$/, `/${db}`);
+  const admin = async (sql: string): Promise<void> => {
+    const client = new pg.Client({ connectionString: onServer('postgres') });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`CREATE DATABASE ${name}`);
+  return { name, url: onServer(name), drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
 }

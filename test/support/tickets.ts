@@ -21,7 +21,7 @@ import { PROJECT_ROOT } from '../../src/paths.ts';
 import { createRegistryClient } from '../../src/registry/client.ts';
 import { createAvroDecoder, createAvroEncoder, type Contract } from '../../src/registry/serde.ts';
 import { isolatedCatalog } from './catalog.ts';
-import { testConfig, testKafka, uniqueName } from './env.ts';
+import { createTestDatabase, testKafka, uniqueName } from './env.ts';
 import { ensureContracts } from './intake.ts';
 
 export interface TicketsEnv {
@@ -54,14 +54,11 @@ export async function ticketsEnv(
   overrides: Record<string, string> = {},
 ): Promise<TicketsEnv> {
   const { catalog, prefix } = isolatedCatalog(loadCatalog(PROJECT_ROOT), label);
-  const database = `sd_${label}_${randomUUID().slice(0, 8)}`.replace(/[^a-z0-9_]/g, '_');
-  const admindb = new pg.Client({
-    connectionString: testConfig.database.url.replace(/\/[^/]+$/, '/postgres'),
-  });
-  await admindb.connect();
-  await admindb.query(`CREATE DATABASE ${database}`);
-  await admindb.end();
-  const databaseUrl = testConfig.database.url.replace(/\/[^/]+$/, `/${database}`);
+  const created = await createTestDatabase(
+    `sd_${label}_${randomUUID().slice(0, 8)}`.replace(/[^a-z0-9_]/g, '_'),
+  );
+  const database = created.name;
+  const databaseUrl = created.url;
   const env = {
     STREAMDESK_TOPIC_PREFIX: prefix,
     STREAMDESK_DATABASE_URL: databaseUrl,
@@ -140,12 +137,7 @@ export async function ticketsEnv(
       await db.end();
       const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
       if (topics.length > 0) await admin.deleteTopics({ topics, timeout: 30_000 }).catch(() => undefined);
-      const client = new pg.Client({
-        connectionString: testConfig.database.url.replace(/\/[^/]+$/, '/postgres'),
-      });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-      await client.end();
+      await created.drop();
     },
   };
 }

@@ -3,7 +3,6 @@
  * ksql-migrations' metadata, applying twice as a no-op, validate naming a changed file, a failing
  * statement recorded as ERROR with file, line and server error, dry runs, destroy-metadata.
  */
-import { execFile } from 'node:child_process';
 import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +13,7 @@ import { PROJECT_ROOT } from '../../../src/paths.ts';
 import { testKafka, uniqueName } from '../../support/env.ts';
 import { deleteTestTopics, trackTopic } from '../../support/kafka.ts';
 import { startTestKsql, type TestKsql } from '../../support/ksql.ts';
+import { runStreamdesk, type Ran } from '../../support/cli.ts';
 
 let admin: Admin;
 let ksql: TestKsql;
@@ -59,26 +59,9 @@ afterAll(async () => {
   await admin.disconnect();
 });
 
-interface Ran {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** The CLI, asynchronously: the engine it talks to runs in this process. */
 function run(args: string[]): Promise<Ran> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      [join(PROJECT_ROOT, 'bin', 'streamdesk.js'), ...args],
-      { encoding: 'utf8', env: { ...process.env, STREAMDESK_LOG_LEVEL: 'silent' }, timeout: 120_000 },
-      (error, stdout, stderr) => {
-        if (error !== null && typeof error.code !== 'number')
-          reject(new Error(error.message, { cause: error }));
-        else resolve({ status: error === null ? 0 : Number(error.code), stdout, stderr });
-      },
-    );
-  });
+  return runStreamdesk(args);
 }
 
 function cli(...args: string[]): Promise<Ran> {

@@ -4,8 +4,6 @@
  * to their original topic exactly once (a second replay sends nothing, the consumer handles each once);
  * a selective replay leaves the position alone; a record without origin is refused.
  */
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
 import type { Admin, IHeaders } from 'kafkajs';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,16 +11,10 @@ import { createConsumerRunner, poison } from '../../../src/kafka/consumer-runner
 import { createTopicsReady } from '../../../src/kafka/admin.ts';
 import { readToEnd } from '../../../src/kafka/read-to-end.ts';
 import { replayGroupId } from '../../../src/ops/dlt.ts';
-import { PROJECT_ROOT } from '../../../src/paths.ts';
 import { testKafka, uniqueName } from '../../support/env.ts';
 import { deleteTestTopics, trackTopic } from '../../support/kafka.ts';
 import { eventually } from '../../support/tickets.ts';
-
-interface Ran {
-  readonly status: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+import { runStreamdesk, type Ran } from '../../support/cli.ts';
 
 let admin: Admin;
 const prefix = `${uniqueName('dlt')}.`;
@@ -32,22 +24,7 @@ const retryTopic = trackTopic(`${topic}.retry`);
 const dltTopic = trackTopic(`${topic}.dlt`);
 
 function dlt(...args: string[]): Promise<Ran> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      [join(PROJECT_ROOT, 'bin', 'streamdesk.js'), 'dlt', ...args],
-      {
-        encoding: 'utf8',
-        env: { ...process.env, STREAMDESK_LOG_LEVEL: 'silent', STREAMDESK_TOPIC_PREFIX: prefix },
-        timeout: 120_000,
-      },
-      (error, stdout, stderr) => {
-        if (error !== null && typeof error.code !== 'number')
-          reject(new Error(error.message, { cause: error }));
-        else resolve({ status: error === null ? 0 : Number(error.code), stdout, stderr });
-      },
-    );
-  });
+  return runStreamdesk(['dlt', ...args], { STREAMDESK_TOPIC_PREFIX: prefix });
 }
 
 /** Committed data records in a topic (offsets would count transaction markers too). */

@@ -2,33 +2,14 @@
  * `streamdesk lag` on the real broker: a group that committed part of a topic shows the rest as lag,
  * per partition with --verbose; --max-lag turns it into an exit code.
  */
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
 import type { Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../../../src/paths.ts';
 import { testKafka, uniqueName } from '../../support/env.ts';
 import { createTestTopic, deleteTestTopics } from '../../support/kafka.ts';
-
-interface Ran {
-  readonly status: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+import { runStreamdesk, type Ran } from '../../support/cli.ts';
 
 function lag(...args: string[]): Promise<Ran> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      [join(PROJECT_ROOT, 'bin', 'streamdesk.js'), 'lag', ...args],
-      { encoding: 'utf8', env: { ...process.env, STREAMDESK_LOG_LEVEL: 'silent' }, timeout: 60_000 },
-      (error, stdout, stderr) => {
-        if (error !== null && typeof error.code !== 'number')
-          reject(new Error(error.message, { cause: error }));
-        else resolve({ status: error === null ? 0 : Number(error.code), stdout, stderr });
-      },
-    );
-  });
+  return runStreamdesk(['lag', ...args], {}, 60_000);
 }
 
 let admin: Admin;
