@@ -648,7 +648,9 @@ export async function applyTicketRequests(
       )
     ).rows.map((row) => row.event_id),
   );
-  const deferred: Deferred = { messages: [], cache: await loadRunCache(client, requests) };
+  // Fetching up front costs three statements: worth it from two requests on, not for one.
+  const deferred: Deferred =
+    requests.length > 1 ? { messages: [], cache: await loadRunCache(client, requests) } : { messages: [] };
   const effects: Effect[] = [];
   const done: string[] = [];
   const summaries: string[] = [];
