@@ -7,6 +7,7 @@ import {
   Kafka,
   logLevel as KafkaLogLevel,
   Partitioners,
+  type ISocketFactory,
   type KafkaConfig,
   type logCreator,
   type ProducerConfig,
@@ -20,6 +21,8 @@ export interface KafkaClientOptions {
   readonly requestTimeoutMs?: number;
   readonly retries?: number;
   readonly log?: (level: 'error' | 'warn' | 'info' | 'debug', message: string, extra: object) => void;
+  /** How connections are opened (tests inject faults between the client and the real broker). */
+  readonly socketFactory?: ISocketFactory;
 }
 
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
@@ -44,6 +47,7 @@ export function createKafka(options: KafkaClientOptions): Kafka {
     connectionTimeout: options.connectionTimeoutMs ?? 3000,
     requestTimeout: options.requestTimeoutMs ?? 30_000,
     retry: { retries: options.retries ?? 5 },
+    ...(options.socketFactory && { socketFactory: options.socketFactory }),
   };
   return new Kafka(config);
 }

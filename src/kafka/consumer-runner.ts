@@ -12,7 +12,8 @@
  * from the last committed offset, nothing is lost.
  */
 import { randomUUID } from 'node:crypto';
-import type { Consumer, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type { Consumer, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
+import type { SendingProducer } from './renewing-producer.ts';
 import type { Logger } from 'pino';
 import { isStreamdeskError, StreamdeskError } from '../errors.ts';
 
@@ -39,7 +40,7 @@ export type Outcome = 'processed' | 'retried' | 'dead-lettered';
 
 export interface ConsumerRunnerOptions<T> {
   readonly kafka: Kafka;
-  readonly producer: Producer;
+  readonly producer: SendingProducer;
   readonly groupId: string;
   readonly topic: string;
   readonly retryTopic: string;

@@ -3,7 +3,8 @@
  * registry over streamdesk's registry client, the processing log into a Kafka topic.
  */
 import { deleteTopicsGone } from '../../kafka/admin.ts';
-import type { Admin, IHeaders, Producer } from 'kafkajs';
+import type { Admin, IHeaders } from 'kafkajs';
+import type { SendingProducer } from '../../kafka/renewing-producer.ts';
 import type { RegistryClient } from '../../registry/client.ts';
 import type { ProcessingLog, ProcessingLogEntry } from '../execution/processing-log.ts';
 import type {
@@ -46,7 +47,7 @@ export function fromKafkaHeaders(headers: IHeaders | undefined): readonly Record
 
 export interface KafkaTopicIOOptions {
   readonly admin: Admin;
-  readonly producer: Producer;
+  readonly producer: SendingProducer;
   /** Replication for topics the engine creates without a REPLICAS option. */
   readonly defaultReplicas: number;
 }
@@ -150,7 +151,7 @@ export function createRegistryPort(client: RegistryClient): SchemaRegistryPort {
  * server also exposes as the stream KSQL_PROCESSING_LOG. Entries carry no record contents.
  */
 export function createKafkaProcessingLog(
-  producer: Producer,
+  producer: SendingProducer,
   topic: string,
   onError: (error: unknown) => void,
 ): ProcessingLog & { recent(): readonly ProcessingLogEntry[] } {

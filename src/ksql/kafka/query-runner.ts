@@ -16,6 +16,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin, Consumer, EachBatchPayload, Kafka, Message, Producer } from 'kafkajs';
+import type { SendingProducer } from '../../kafka/renewing-producer.ts';
 import type { Logger } from 'pino';
 import type { RunningQuery } from '../execution/engine.ts';
 import type { OutputRecord } from '../execution/processor.ts';
@@ -35,7 +36,7 @@ const HOLD_LIMIT_MS = 60_000;
 export interface QueryRunnerOptions {
   readonly kafka: Kafka;
   /** Shared producer for at-least-once queries. */
-  readonly producer: Producer;
+  readonly producer: SendingProducer;
   readonly query: RunningQuery;
   readonly groupId: string;
   readonly offsetReset: 'earliest' | 'latest';
@@ -99,6 +100,11 @@ export function createQueryRunner(options: QueryRunnerOptions): QueryRunner {
   const exactlyOnce = options.guarantee === 'exactly_once_v2';
   let consumer: Consumer | undefined;
   let txProducer: Producer | undefined;
+  // Set when a transaction failed: kafkajs would give the next one the failed batch's sequence
+  // numbers, which the broker can take for a duplicate of what it wrote (see kafka/renewing-producer.ts).
+  let txProducerSpent = false;
+  const newTxProducer = (): Producer =>
+    options.kafka.producer(transactionalProducerConfig(`${options.groupId}-tx`));
   let state: 'RUNNING' | 'ERROR' | 'STOPPED' = 'STOPPED';
   const flags = { stopping: false };
   // Read through a function: the flag changes while loops await.
@@ -262,7 +268,8 @@ export function createQueryRunner(options: QueryRunnerOptions): QueryRunner {
       if (exactlyOnce) {
         // Connecting a transactional producer fences an earlier incarnation and aborts its open
         // transaction, so the read_committed restore below is not held up by it.
-        txProducer = options.kafka.producer(transactionalProducerConfig(`${options.groupId}-tx`));
+        txProducer = newTxProducer();
+        txProducerSpent = false;
         await txProducer.connect();
       }
       if (stores.length > 0 && !(fresh && !restored)) await restore(admin);
@@ -367,6 +374,13 @@ export function createQueryRunner(options: QueryRunnerOptions): QueryRunner {
     if (last === undefined) return;
     const next = (BigInt(last) + 1n).toString();
     if (exactlyOnce && txProducer) {
+      if (txProducerSpent) {
+        // A new incarnation registers the transactional id again: a new epoch, numbered afresh.
+        await txProducer.disconnect().catch(() => undefined);
+        txProducer = newTxProducer();
+        await txProducer.connect();
+        txProducerSpent = false;
+      }
       const tx = await txProducer.transaction();
       try {
         if (outputs.length > 0)
@@ -377,6 +391,7 @@ export function createQueryRunner(options: QueryRunnerOptions): QueryRunner {
         });
         await tx.commit();
       } catch (error) {
+        txProducerSpent = true;
         await tx.abort().catch(() => undefined);
         throw error;
       }

@@ -5,9 +5,10 @@
  * start, so persistent queries resume after a restart from their committed offsets.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Partitioners, type Admin, type Kafka, type Producer, type ProducerConfig } from 'kafkajs';
+import { Partitioners, type Admin, type Kafka, type ProducerConfig } from 'kafkajs';
 import type { Logger } from 'pino';
 import { createKafka } from '../../kafka/client.ts';
+import { createRenewingProducer, warnOnRenewal } from '../../kafka/renewing-producer.ts';
 import { createRegistryClient } from '../../registry/client.ts';
 import { createEngine, type Engine, type StatementResult } from '../execution/engine.ts';
 import { KsqlError } from '../errors.ts';
@@ -96,7 +97,7 @@ export function createKsqlRuntime(config: KsqlRuntimeConfig, logger: Logger): Ks
     log: (level, message) => logger[level]({ component: 'kafkajs' }, message),
   });
   const admin = kafka.admin();
-  const producer: Producer = kafka.producer(ENGINE_PRODUCER);
+  const producer = createRenewingProducer(() => kafka.producer(ENGINE_PRODUCER), warnOnRenewal(logger));
   const registry = createRegistryClient(config.registryUrl, 10_000);
   const registryPort = createRegistryPort(registry);
   const commandTopic = commandTopicName(config.serviceId);

@@ -10,6 +10,7 @@ import { pino, type Logger } from 'pino';
 import type { Config } from '../../config/index.ts';
 import { prefixed, TOPICS } from '../../contracts/topics.ts';
 import { createKafka } from '../../kafka/client.ts';
+import { createRenewingProducer, warnOnRenewal } from '../../kafka/renewing-producer.ts';
 import { createRegistryClient } from '../../registry/client.ts';
 import { buildApp, type IntakeDeps } from './app.ts';
 import { loadForms } from './channels/forms.ts';
@@ -62,7 +63,8 @@ export async function createIntakeRuntime(
     clientId: 'streamdesk-intake',
     log: (level, message) => logger[level]({ component: 'kafkajs' }, message),
   });
-  const producer = kafka.producer(INTAKE_PRODUCER);
+  // A failed send retires the producer (see renewing-producer.ts: kafkajs would reuse its sequence numbers).
+  const producer = createRenewingProducer(() => kafka.producer(INTAKE_PRODUCER), warnOnRenewal(logger));
   const state = { connected: false, closing: false };
   const connecting = (async () => {
     for (let attempt = 1; !state.closing; attempt++) {

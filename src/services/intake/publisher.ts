@@ -8,7 +8,8 @@
  * A request's promise settles when the broker acknowledged (or refused) the produce request that
  * carried its records.
  */
-import type { Message, Producer } from 'kafkajs';
+import type { Message } from 'kafkajs';
+import type { SendingProducer } from '../../kafka/renewing-producer.ts';
 import * as RawMessages from '../../contracts/generated/ingestion-raw-messages-value.ts';
 import type { RawMessage } from '../../contracts/generated/ingestion-raw-messages-value.ts';
 import { StreamdeskError } from '../../errors.ts';
@@ -27,7 +28,7 @@ export interface RawPublisher {
 }
 
 export interface PublisherOptions {
-  readonly producer: Producer;
+  readonly producer: SendingProducer;
   readonly registry: RegistryClient;
   readonly topic: string;
   readonly maxRecordBytes: number;

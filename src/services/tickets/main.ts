@@ -3,7 +3,7 @@
  * processing.tickets.in (retry and dead-letter topics), the outbox relay, the SLA checker and the
  * HTTP API. Graceful stop: stop consuming, finish the outbox, close the pool.
  */
-import { Partitioners, type Kafka, type Producer } from 'kafkajs';
+import { Partitioners, type Kafka } from 'kafkajs';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/index.ts';
@@ -11,6 +11,7 @@ import type { TicketRequest } from '../../contracts/generated/processing-tickets
 import * as TicketRequests from '../../contracts/generated/processing-tickets-in-value.ts';
 import { DEAD_LETTER_SUFFIX, prefixed, RETRY_SUFFIX, TOPICS } from '../../contracts/topics.ts';
 import { createKafka } from '../../kafka/client.ts';
+import { createRenewingProducer, warnOnRenewal } from '../../kafka/renewing-producer.ts';
 import { createConsumerRunner, type ConsumerRunner } from '../../kafka/consumer-runner.ts';
 import { createRegistryClient } from '../../registry/client.ts';
 import { createAvroDecoder } from '../../registry/serde.ts';
@@ -90,11 +91,15 @@ export async function createTicketsService(
   };
   const decoder = createAvroDecoder<TicketRequest>(registry, TicketRequests);
   const topics = ticketsTopics(config.topicPrefix);
-  const producer: Producer = kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    createPartitioner: Partitioners.DefaultPartitioner,
-  });
+  const producer = createRenewingProducer(
+    () =>
+      kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        createPartitioner: Partitioners.DefaultPartitioner,
+      }),
+    warnOnRenewal(logger),
+  );
   const admin = kafka.admin();
   let runner: ConsumerRunner | undefined;
   let slaTimer: NodeJS.Timeout | undefined;
