@@ -1,6 +1,7 @@
 /** A local ksql engine (runtime + REST server) with a service id of its own, on a free port. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import avro from 'avsc';
+import type { ISocketFactory } from 'kafkajs';
 import { pino } from 'pino';
 import { PROJECT_ROOT } from '../../src/paths.ts';
 import type { RegistryClient } from '../../src/registry/client.ts';
@@ -27,9 +28,19 @@ export function serviceIdFor(label: string): string {
   return `${uniqueName(label).replaceAll('.', '_')}_`;
 }
 
-export async function startTestKsql(label: string, serviceId = serviceIdFor(label)): Promise<TestKsql> {
+export async function startTestKsql(
+  label: string,
+  serviceId = serviceIdFor(label),
+  socketFactory?: ISocketFactory,
+): Promise<TestKsql> {
   const runtime = createKsqlRuntime(
-    { brokers: testConfig.kafka.brokers, registryUrl: testConfig.registry.url, serviceId, replicas: 1 },
+    {
+      brokers: testConfig.kafka.brokers,
+      registryUrl: testConfig.registry.url,
+      serviceId,
+      replicas: 1,
+      ...(socketFactory && { socketFactory }),
+    },
     pino({ level: process.env['TEST_KSQL_LOG'] ?? 'silent' }),
   );
   await runtime.start();

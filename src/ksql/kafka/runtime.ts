@@ -5,7 +5,7 @@
  * start, so persistent queries resume after a restart from their committed offsets.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Partitioners, type Admin, type Kafka, type ProducerConfig } from 'kafkajs';
+import { Partitioners, type Admin, type ISocketFactory, type Kafka, type ProducerConfig } from 'kafkajs';
 import type { Logger } from 'pino';
 import { createKafka } from '../../kafka/client.ts';
 import { createRenewingProducer, warnOnRenewal } from '../../kafka/renewing-producer.ts';
@@ -29,6 +29,8 @@ export interface KsqlRuntimeConfig {
   readonly replicas: number;
   /** Server-level ksql.* / streams properties (defaults for every statement). */
   readonly properties?: Readonly<Record<string, string>>;
+  /** How broker connections are opened (tests inject faults between the engine and the broker). */
+  readonly socketFactory?: ISocketFactory;
 }
 
 export type Command =
@@ -94,6 +96,7 @@ export function createKsqlRuntime(config: KsqlRuntimeConfig, logger: Logger): Ks
   const kafka = createKafka({
     brokers: config.brokers,
     clientId: `streamdesk-ksql-${config.serviceId}`,
+    ...(config.socketFactory && { socketFactory: config.socketFactory }),
     log: (level, message) => logger[level]({ component: 'kafkajs' }, message),
   });
   const admin = kafka.admin();
