@@ -135,6 +135,10 @@ export function createKsqlRuntime(config: KsqlRuntimeConfig, logger: Logger): Ks
           // ksqlDB's default for new queries is the end of the topic; SET 'auto.offset.reset'='earliest' reads it all.
           offsetReset: props['auto.offset.reset'] === 'earliest' ? 'earliest' : 'latest',
           guarantee,
+          // Kafka Streams' commit.interval.ms (100 ms under exactly-once), settable per query.
+          commitIntervalMs: Number(
+            props['commit.interval.ms'] ?? props['ksql.streams.commit.interval.ms'] ?? 100,
+          ),
           logger,
           onProcessed: (n) => (processedCount += n),
           changelogTopic: (store) => changelogTopicName(query.plan.queryId, store, config.serviceId),
