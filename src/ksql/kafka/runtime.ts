@@ -63,6 +63,8 @@ export interface KsqlRuntime {
   queryState(queryId: string): 'RUNNING' | 'ERROR' | 'STOPPED' | undefined;
   /** Records processed by persistent queries since start. */
   processed(): number;
+  /** Transactions committed by exactly-once persistent queries since start. */
+  transactions(): number;
 }
 
 /**
@@ -111,6 +113,7 @@ export function createKsqlRuntime(config: KsqlRuntimeConfig, logger: Logger): Ks
   const baseProperties: Record<string, string> = { ...(config.properties ?? {}) };
   let sequence = -1;
   let processedCount = 0;
+  let transactionCount = 0;
   let starting: Promise<void> | undefined;
 
   const engine = createEngine({
@@ -141,6 +144,7 @@ export function createKsqlRuntime(config: KsqlRuntimeConfig, logger: Logger): Ks
           ),
           logger,
           onProcessed: (n) => (processedCount += n),
+          onCommitted: () => void transactionCount++,
           changelogTopic: (store) => changelogTopicName(query.plan.queryId, store, config.serviceId),
           replicas: config.replicas,
           tableTopics: query.plan.sources.flatMap((name) => {
@@ -317,6 +321,7 @@ export function createKsqlRuntime(config: KsqlRuntimeConfig, logger: Logger): Ks
     },
     queryState: (queryId) => runners.get(queryId)?.state(),
     processed: () => processedCount,
+    transactions: () => transactionCount,
   };
   return runtime;
 }

@@ -1,5 +1,6 @@
 /**
- * An exactly-once query whose transaction's produce request the broker wrote but never answered
+ * Exactly-once queries on the real broker. A transaction spans the batches of every partition for
+ * commit.interval.ms. And an exactly-once query whose transaction's produce request the broker wrote but never answered
  * (injected between the engine and the real broker; connections then refused for a while): after
  * the broker is back, every input has exactly one output in the committed data.
  */
@@ -33,8 +34,8 @@ afterAll(async () => {
   await admin.disconnect();
 });
 
-describe('exactly-once query after an ambiguous produce failure', () => {
-  it('every input has exactly one committed output', async () => {
+describe('exactly-once queries', () => {
+  it('after an ambiguous produce failure, every input has exactly one committed output', async () => {
     const input = await createTestTopic(admin, 'eos-in', 1);
     const output = trackTopic(uniqueName('eos-out'));
     const serviceId = serviceIdFor('eos');
@@ -74,5 +75,54 @@ describe('exactly-once query after an ambiguous produce failure', () => {
     } finally {
       await ksql.stop();
     }
+  }, 120_000);
+
+  it('one transaction spans the batches of every partition for commit.interval.ms', async () => {
+    const run = async (interval: number) => {
+      const input = await createTestTopic(admin, 'span-in', 3);
+      const output = trackTopic(uniqueName('span-out'));
+      const serviceId = serviceIdFor('span');
+      trackTopicPrefix(`_confluent-ksql-${serviceId}`);
+      trackTopic(`${serviceId}ksql_processing_log`);
+      const ksql = await startTestKsql('span', serviceId);
+      try {
+        const created = await ksql.post('/ksql', {
+          ksql: `CREATE STREAM SPAN_IN (ID STRING KEY, N INT) WITH (KAFKA_TOPIC='${input}', VALUE_FORMAT='JSON');
+                 CREATE STREAM SPAN_OUT WITH (KAFKA_TOPIC='${output}', PARTITIONS=3) AS SELECT ID, N FROM SPAN_IN;`,
+          streamsProperties: {
+            'auto.offset.reset': 'earliest',
+            'processing.guarantee': 'exactly_once_v2',
+            'commit.interval.ms': String(interval),
+          },
+        });
+        expect(created.status, created.text).toBe(200);
+        // Six sends, one record on each partition every time, 50 ms apart.
+        for (let round = 0; round < 6; round++) {
+          await producer.send({
+            topic: input,
+            acks: -1,
+            messages: [0, 1, 2].map((partition) => ({
+              partition,
+              key: `id-${round}-${partition}`,
+              value: JSON.stringify({ N: round }),
+            })),
+          });
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        const keys = (await readTopic(testKafka(), output, 18, 20_000)).map((r) => r.key ?? '');
+        expect(keys).toHaveLength(18);
+        expect(new Set(keys).size).toBe(18);
+        return ksql.runtime.transactions();
+      } finally {
+        await ksql.stop();
+      }
+    };
+    const perBatch = await run(0);
+    const spanning = await run(5000);
+    // Per batch: a transaction for each partition's batch (at least one per partition).
+    expect(perBatch).toBeGreaterThanOrEqual(3);
+    // 5 s interval: everything sent within ~0.5 s commits in one transaction (the stop commits it).
+    expect(spanning).toBeLessThanOrEqual(2);
+    expect(spanning).toBeLessThan(perBatch);
   }, 120_000);
 });
