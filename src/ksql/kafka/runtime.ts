@@ -144,7 +144,9 @@ export function createKsqlRuntime(config: KsqlRuntimeConfig, logger: Logger): Ks
           ),
           logger,
           onProcessed: (n) => (processedCount += n),
-          onCommitted: () => void transactionCount++,
+          onCommitted: () => {
+            transactionCount++;
+          },
           changelogTopic: (store) => changelogTopicName(query.plan.queryId, store, config.serviceId),
           replicas: config.replicas,
           tableTopics: query.plan.sources.flatMap((name) => {
