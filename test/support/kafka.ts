@@ -56,9 +56,16 @@ export async function consumeUntil(
   consumer: Consumer,
   topic: string,
   count: number,
-  options: { timeoutMs?: number; settleMs?: number; autoCommit?: boolean } = {},
+  options: {
+    timeoutMs?: number;
+    settleMs?: number;
+    autoCommit?: boolean;
+    /** Count distinct identities instead of deliveries (a rebalance may deliver a record again). */
+    identity?: (received: Received) => string;
+  } = {},
 ): Promise<Received[]> {
   const received: Received[] = [];
+  const seen = new Set<string>();
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   let resolveDone!: () => void;
@@ -67,7 +74,8 @@ export async function consumeUntil(
     autoCommit: options.autoCommit ?? true,
     eachMessage: async ({ partition, message }) => {
       received.push({ partition, message });
-      if (received.length >= count) resolveDone();
+      if (options.identity) seen.add(options.identity({ partition, message }));
+      if ((options.identity ? seen.size : received.length) >= count) resolveDone();
       return Promise.resolve();
     },
   });
