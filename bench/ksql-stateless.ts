@@ -334,27 +334,13 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
     const expected = Math.ceil(records / 2);
     const rate = (p: Progress): number => perSecond(0.9 * records, p.t10, p.t100);
     ctx.say('measured: loop, engine, engine, loop');
-    const loop1 = await runLoop(
-      kafka,
-      admin,
-      await codec(loopOut1),
-      input,
-      loopOut1,
-      `bench-loop-1-${tag}`,
-      expected,
-    );
+    const loop = async (out: string, n: number) =>
+      runLoop(kafka, admin, await codec(out), input, out, `bench-loop-${n}-${tag}`, expected);
+    const loop1 = await loop(loopOut1, 1);
     // The engine, in this process, on the same broker.
     const engine1 = await runEngine(runtime, admin, format, 'BENCH1', input, engineOut1, expected);
     const engine2 = await runEngine(runtime, admin, format, 'BENCH2', input, engineOut2, expected);
-    const loop2 = await runLoop(
-      kafka,
-      admin,
-      await codec(loopOut2),
-      input,
-      loopOut2,
-      `bench-loop-2-${tag}`,
-      expected,
-    );
+    const loop2 = await loop(loopOut2, 2);
     ctx.say('checking that the engine wrote exactly what the loop wrote');
     await sameOutputs(kafka, registry, format, engineOut1, loopOut1, expected);
 

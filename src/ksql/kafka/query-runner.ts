@@ -119,9 +119,14 @@ export function createQueryRunner(options: QueryRunnerOptions): QueryRunner {
    * broker writes one set of markers per interval instead of per fetched partition batch (which
    * cost the broker most of its CPU at 500 msg/s). Its input offsets commit with it.
    */
-  let open:
-    | { tx: Transaction; began: number; offsets: Map<string, Map<number, string>>; timer?: NodeJS.Timeout }
-    | undefined;
+  interface OpenTransaction {
+    readonly tx: Transaction;
+    readonly began: number;
+    /** Input topic → partition → next offset, committed with the transaction. */
+    readonly offsets: Map<string, Map<number, string>>;
+    timer?: NodeJS.Timeout;
+  }
+  let open: OpenTransaction | undefined;
   // Transaction work runs one piece at a time: batches and the timer that commits an idle transaction.
   let txQueue: Promise<unknown> = Promise.resolve();
   const serially = <T>(work: () => Promise<T>): Promise<T> => {
@@ -129,11 +134,21 @@ export function createQueryRunner(options: QueryRunnerOptions): QueryRunner {
     txQueue = run.catch(() => undefined);
     return run;
   };
-  const commitOpen = async (): Promise<void> => {
+  /** Detach the open transaction (and stop its timer) to commit or abort it. */
+  const takeOpen = (): OpenTransaction | undefined => {
     const current = open;
-    if (!current) return;
     open = undefined;
-    clearTimeout(current.timer);
+    clearTimeout(current?.timer);
+    return current;
+  };
+  /** After a failed produce or commit: abort, and renew the producer before the next transaction. */
+  const discard = async (tx: Transaction): Promise<void> => {
+    txProducerSpent = true;
+    await tx.abort().catch(() => undefined);
+  };
+  const commitOpen = async (): Promise<void> => {
+    const current = takeOpen();
+    if (!current) return;
     try {
       await current.tx.sendOffsets({
         consumerGroupId: options.groupId,
@@ -145,22 +160,19 @@ export function createQueryRunner(options: QueryRunnerOptions): QueryRunner {
       await current.tx.commit();
       options.onCommitted?.();
     } catch (error) {
-      txProducerSpent = true;
       if (stores.length > 0) dirty = true;
-      await current.tx.abort().catch(() => undefined);
+      await discard(current.tx);
       throw error;
     }
   };
   /** After a failed batch: what the open transaction holds is processed again from the committed offsets. */
   const abortOpen = (): Promise<void> =>
     serially(async () => {
-      const current = open;
-      if (!current) return;
-      open = undefined;
-      clearTimeout(current.timer);
-      await current.tx.abort().catch(() => {
-        txProducerSpent = true;
-      });
+      await takeOpen()
+        ?.tx.abort()
+        .catch(() => {
+          txProducerSpent = true;
+        });
     });
   /** A commit that fails outside a batch: restart from the committed offsets (and state). */
   const commitOpenOrRestart = (): void => {
@@ -331,8 +343,7 @@ export function createQueryRunner(options: QueryRunnerOptions): QueryRunner {
       if (exactlyOnce) {
         // Connecting a transactional producer fences an earlier incarnation and aborts its open
         // transaction, so the read_committed restore below is not held up by it.
-        clearTimeout(open?.timer);
-        open = undefined; // its producer is gone: the broker aborts what it held
+        takeOpen(); // its producer is gone: the broker aborts what it held
         txProducer = newTxProducer();
         txProducerSpent = false;
         await txProducer.connect();
@@ -443,27 +454,28 @@ export function createQueryRunner(options: QueryRunnerOptions): QueryRunner {
     if (last === undefined) return;
     const next = (BigInt(last) + 1n).toString();
     if (exactlyOnce && txProducer) {
-      const producer = txProducer;
+      const started = txProducer;
       await serially(async () => {
-        if (!open) {
-          if (txProducerSpent) {
-            // A new incarnation registers the transactional id again: a new epoch, numbered afresh.
-            await producer.disconnect().catch(() => undefined);
-            txProducer = newTxProducer();
-            await txProducer.connect();
-            txProducerSpent = false;
-          }
-          open = { tx: await (txProducer ?? producer).transaction(), began: Date.now(), offsets: new Map() };
+        // Read when this turn comes: an earlier one may have renewed the producer.
+        let producer = txProducer ?? started;
+        if (!open && txProducerSpent) {
+          // A new incarnation registers the transactional id again: a new epoch, numbered afresh.
+          await producer.disconnect().catch(() => undefined);
+          txProducer = producer = newTxProducer();
+          await producer.connect();
+          txProducerSpent = false;
         }
-        const current = open;
+        const current: OpenTransaction = (open ??= {
+          tx: await producer.transaction(),
+          began: Date.now(),
+          offsets: new Map<string, Map<number, string>>(),
+        });
         try {
           if (outputs.length > 0)
             await current.tx.sendBatch({ acks: -1, topicMessages: byTopic(outputs, partitionsOf) });
         } catch (error) {
-          open = undefined;
-          clearTimeout(current.timer);
-          txProducerSpent = true;
-          await current.tx.abort().catch(() => undefined);
+          takeOpen();
+          await discard(current.tx);
           throw error;
         }
         let partitions = current.offsets.get(batch.topic);

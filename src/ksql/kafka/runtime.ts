@@ -130,6 +130,7 @@ export function createKsqlRuntime(config: KsqlRuntimeConfig, logger: Logger): Ks
           props['processing.guarantee'] === 'exactly_once'
             ? 'exactly_once_v2'
             : 'at_least_once';
+        const commitInterval = props['commit.interval.ms'] ?? props['ksql.streams.commit.interval.ms'];
         const runner = createQueryRunner({
           kafka,
           producer,
@@ -138,10 +139,8 @@ export function createKsqlRuntime(config: KsqlRuntimeConfig, logger: Logger): Ks
           // ksqlDB's default for new queries is the end of the topic; SET 'auto.offset.reset'='earliest' reads it all.
           offsetReset: props['auto.offset.reset'] === 'earliest' ? 'earliest' : 'latest',
           guarantee,
-          // Kafka Streams' commit.interval.ms (100 ms under exactly-once), settable per query.
-          commitIntervalMs: Number(
-            props['commit.interval.ms'] ?? props['ksql.streams.commit.interval.ms'] ?? 100,
-          ),
+          // Kafka Streams' commit.interval.ms, settable per query (the runner's default: 100 ms).
+          ...(commitInterval !== undefined && { commitIntervalMs: Number(commitInterval) }),
           logger,
           onProcessed: (n) => (processedCount += n),
           onCommitted: () => {
