@@ -156,7 +156,10 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
       intake_p99_ms: Number(measured.p99Ms.toFixed(2)),
     };
   } finally {
-    await streamdesk(env, 'down', '--keep-stack').catch((e: unknown) => ctx.say(String(e)));
+    // A full down: it stops only what this run's stack directory started (a stack already running
+    // is used as external and left alone); --keep-stack orphaned a broker and registry whose
+    // directory is deleted below when the bench had started them itself.
+    await streamdesk(env, 'down').catch((e: unknown) => ctx.say(String(e)));
     await db.end();
     await database.drop().catch(() => undefined);
     const kafka = createKafka({ brokers: testConfig.kafka.brokers, clientId: 'bench-e2e-cleanup' });
